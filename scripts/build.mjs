@@ -1,0 +1,57 @@
+// One build entry for everything:
+//   dist/extension.js  the VS Code extension (vscode external; no native modules)
+//   dist/agent.js      the local agent and `runlens` CLI (native modules external)
+//   dist/webview.js    the panels' UI
+//   out/               tsc output of src, test and bench (with --tests) for node:test and the host suites
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const withTests = process.argv.includes('--tests');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+await Promise.all([
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['vscode'],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/agent/main.ts'],
+    outfile: 'dist/agent.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    // Native modules are resolved at run time from node_modules, for the Node that runs the agent.
+    external: ['better-sqlite3', 'onnxruntime-node', 'cpu-features', 'ssh2'],
+  }),
+  existsSync(path.join(root, 'webview/main.ts')) && esbuild.build({
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    loader: { '.css': 'text' },
+  }),
+]);
+
+if (withTests) {
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+}

@@ -1,0 +1,37 @@
+// The one place tests find fixtures: the shared real-log corpus beside the
+// checkout (../shared/corpus) and the generated demo workspace. Tests copy
+// fixtures into a temp dir before touching them; ../shared is never written.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+export function corpusDir(): string {
+  const fromEnv = process.env.RUNLENS_CORPUS;
+  const dir = fromEnv ? path.resolve(fromEnv) : path.resolve(repoRoot, '..', 'shared', 'corpus');
+  if (!fs.existsSync(path.join(dir, 'README.md'))) {
+    throw new Error(`Test corpus not found at ${dir}: clone the repo next to shared/ or set RUNLENS_CORPUS.`);
+  }
+  return dir;
+}
+
+/** A fresh temp dir, removed when the process exits. */
+export function makeTempDir(prefix = 'runlens-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Copies `corpus/<relative>` into a new temp dir and returns the copy's path. */
+export function copyCorpus(relative: string): string {
+  const src = path.join(corpusDir(), relative);
+  const dest = path.join(makeTempDir(), path.basename(src));
+  fs.cpSync(src, dest, { recursive: true });
+  return dest;
+}
+
+/** The machine-readable expectation shipped with a corpus log case. */
+export function readExpected<T = unknown>(relativeCase: string): T {
+  return JSON.parse(fs.readFileSync(path.join(corpusDir(), relativeCase, 'expected.json'), 'utf8')) as T;
+}
