@@ -1,0 +1,167 @@
+// Versioned schema. Each migration runs once, in order, inside a transaction;
+// `schema_version` records how far a database has come. Never edit a shipped
+// migration: add a new one.
+//
+// Conventions:
+// - Columns holding metric values that may be NaN store NaN as NULL where a
+//   value must exist (a series' last value): SQLite has no NaN.
+// - Times are milliseconds since the epoch (REAL: TensorBoard's are fractional).
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'sources, experiments, runs, params, tags, chunked metric series, summaries; room for models and the registry',
+    sql: `
+      CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        root TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL,
+        ingested_at REAL NOT NULL,
+        last_error TEXT
+      );
+      -- Every file a source was read from, with what we saw: size, mtime,
+      -- a fingerprint of its head, and how far it was read (for appenders).
+      CREATE TABLE source_files (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        read_offset INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT,
+        PRIMARY KEY (source_id, path)
+      ) WITHOUT ROWID;
+      CREATE TABLE experiments (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        lifecycle TEXT NOT NULL DEFAULT 'active',
+        UNIQUE (source_id, key)
+      );
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_time REAL,
+        end_time REAL,
+        last_write REAL,
+        UNIQUE (experiment_id, key)
+      );
+      CREATE TABLE params (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE tags (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE summaries (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        number_value REAL,
+        text_value TEXT,
+        is_nan INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        point_count INTEGER NOT NULL DEFAULT 0,
+        chunk_count INTEGER NOT NULL DEFAULT 0,
+        step_min REAL,
+        step_max REAL,
+        value_min REAL,
+        value_max REAL,
+        last_value REAL,
+        last_step REAL,
+        last_wall REAL,
+        UNIQUE (run_id, key)
+      );
+      CREATE TABLE chunks (
+        series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        point_count INTEGER NOT NULL,
+        step_min REAL NOT NULL,
+        step_max REAL NOT NULL,
+        value_min REAL,
+        value_max REAL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (series_id, seq)
+      ) WITHOUT ROWID;
+
+      -- Room for the model registry, smoke tests and deployments (later issues).
+      CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        sha256 TEXT,
+        size INTEGER,
+        inspected_at REAL,
+        inspection TEXT
+      );
+      CREATE TABLE smoke_tests (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        started_at REAL NOT NULL,
+        provider TEXT NOT NULL,
+        passed INTEGER,
+        report TEXT NOT NULL
+      );
+      CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        decided_at REAL NOT NULL,
+        decision TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        evidence TEXT NOT NULL
+      );
+      -- Append-only; each entry carries the hash of the previous one.
+      CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE TABLE deployments (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        container_id TEXT,
+        image TEXT,
+        port INTEGER,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: "user annotations on runs (label, note, star, hidden), kept in RunLens' database, never in the user's files",
+    sql: `
+      ALTER TABLE runs ADD COLUMN label TEXT;
+      ALTER TABLE runs ADD COLUMN note TEXT;
+      ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX runs_by_experiment ON runs(experiment_id);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,579 @@
+// The SQLite implementation of RunStore: WAL, foreign keys, versioned
+// migrations, prepared statements, and one transaction per batch of writes.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database, Statement } from 'better-sqlite3';
+import { UserError } from '../errors';
+import type { IngestWarning, LogFormat, ParsedRun, ParsedSource, RunStatus } from '../ingest/types';
+import { CHUNK_POINTS, chunkStats, decodeChunk, encodeChunk, type PointColumns } from './chunkCodec';
+import { MIGRATIONS, type Migration } from './migrations';
+import { loadSqlite } from './nativeSqlite';
+import type {
+  FileFingerprint,
+  ReplaceSourceResult,
+  RunDetail,
+  RunQuery,
+  RunStore,
+  RunSummary,
+  SeriesPoints,
+  SeriesSummary,
+  SourceRecord,
+  StepRange,
+  StoreStats,
+} from './types';
+
+export interface OpenStoreOptions {
+  /** How long to wait for another process's lock before giving up. */
+  busyTimeoutMs?: number;
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/** Refuses, without touching it, a file that is not a SQLite database at all. */
+function checkHeader(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UserError('storage-unwritable', `Cannot open the database ${file}: ${(e as Error).message}.`);
+  }
+  try {
+    const header = Buffer.alloc(16);
+    const read = fs.readSync(fd, header, 0, 16, 0);
+    if (read === 0) return; // empty file: SQLite initializes it
+    if (read < 16 || header.toString('latin1') !== SQLITE_HEADER) {
+      throw new UserError(
+        'database-corrupt',
+        `${file} is not a SQLite database (its first bytes are not the SQLite header). RunLens left it untouched. ` +
+          'Point "runlens.database.path" or --db at another file, or move this one aside.',
+      );
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function ensureFolder(folder: string): void {
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+    fs.accessSync(folder, fs.constants.W_OK);
+  } catch (e) {
+    throw new UserError(
+      'storage-unwritable',
+      `Cannot write to the storage folder ${folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
+        'Choose a writable location with "runlens.database.path" or --db.',
+    );
+  }
+}
+
+function translateSqliteError(file: string, e: unknown): Error {
+  const code = (e as { code?: string }).code ?? '';
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
+    return new UserError(
+      'database-corrupt',
+      `The database ${file} is damaged (${(e as Error).message}). RunLens left it untouched. Move it aside and RunLens will build a new one from your log files.`,
+    );
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY')) {
+    return new UserError(
+      'database-locked',
+      `The database ${file} is locked by another process (${(e as Error).message}). Close the program holding it (another RunLens agent, an sqlite3 shell) and try again.`,
+    );
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new UserError('storage-unwritable', `Cannot open the database ${file} for writing (${(e as Error).message}). Choose a writable location with "runlens.database.path" or --db.`);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+export function runUid(format: LogFormat, root: string, experimentKey: string, runKey: string): string {
+  return crypto.createHash('sha256').update(`${format}\0${root}\0${experimentKey}\0${runKey}`).digest('hex').slice(0, 12);
+}
+
+/** SQLite has no NaN; where a value must exist, NULL stands for NaN. */
+const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+const nullToNaN = (v: number | null): number => (v === null ? NaN : v);
+
+interface RunRow {
+  id: number;
+  uid: string;
+  name: string;
+  format: LogFormat;
+  source_root: string;
+  experiment_key: string;
+  experiment_name: string;
+  path: string;
+  status: RunStatus;
+  start_time: number | null;
+  end_time: number | null;
+  last_write: number | null;
+  series_count: number;
+  param_count: number;
+  point_count: number | null;
+  label: string | null;
+  note: string | null;
+  starred: number;
+  hidden: number;
+}
+
+const RUN_COLUMNS = `
+  r.id, r.uid, r.name, s.format, s.root AS source_root, e.key AS experiment_key, e.name AS experiment_name,
+  r.path, r.status, r.start_time, r.end_time, r.last_write, r.label, r.note, r.starred, r.hidden,
+  (SELECT COUNT(*) FROM series WHERE run_id = r.id) AS series_count,
+  (SELECT COUNT(*) FROM params WHERE run_id = r.id) AS param_count,
+  (SELECT SUM(point_count) FROM series WHERE run_id = r.id) AS point_count`;
+const RUN_FROM = `FROM runs r JOIN experiments e ON e.id = r.experiment_id JOIN sources s ON s.id = e.source_id`;
+
+function toSummary(row: RunRow): RunSummary {
+  return {
+    id: row.id,
+    uid: row.uid,
+    name: row.name,
+    format: row.format,
+    sourceRoot: row.source_root,
+    experimentKey: row.experiment_key,
+    experimentName: row.experiment_name,
+    path: row.path,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    lastWrite: row.last_write,
+    seriesCount: row.series_count,
+    paramCount: row.param_count,
+    pointCount: row.point_count ?? 0,
+    label: row.label,
+    starred: row.starred === 1,
+    hidden: row.hidden === 1,
+  };
+}
+
+function lastWriteOf(run: ParsedRun): number | null {
+  let latest = -Infinity;
+  for (const series of Object.values(run.metrics)) {
+    for (const w of series.walls) if (w > latest) latest = w;
+  }
+  for (const t of [run.endTime, run.startTime]) if (t !== undefined && t > latest) latest = t;
+  return Number.isFinite(latest) ? latest : null;
+}
+
+export class SqliteRunStore implements RunStore {
+  private readonly db: Database;
+  private readonly statements: ReturnType<SqliteRunStore['prepareStatements']>;
+
+  private constructor(
+    readonly path: string,
+    db: Database,
+  ) {
+    this.db = db;
+    this.statements = this.prepareStatements();
+  }
+
+  static open(file: string, options: OpenStoreOptions = {}): SqliteRunStore {
+    const absolute = path.resolve(file);
+    ensureFolder(path.dirname(absolute));
+    checkHeader(absolute);
+    const Sqlite = loadSqlite();
+    let db: Database;
+    try {
+      db = new Sqlite(absolute, { timeout: options.busyTimeoutMs ?? 5000 });
+    } catch (e) {
+      throw translateSqliteError(absolute, e);
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      // WAL + NORMAL: durable across application crashes, one fsync per checkpoint.
+      db.pragma('synchronous = NORMAL');
+      migrate(db, absolute, MIGRATIONS);
+      return new SqliteRunStore(absolute, db);
+    } catch (e) {
+      db.close();
+      throw translateSqliteError(absolute, e);
+    }
+  }
+
+  private prepareStatements() {
+    const db = this.db;
+    return {
+      upsertSource: db.prepare(
+        `INSERT INTO sources (root, format, ingested_at, last_error) VALUES (?, ?, ?, ?)
+         ON CONFLICT(root) DO UPDATE SET format = excluded.format, ingested_at = excluded.ingested_at, last_error = excluded.last_error
+         RETURNING id`,
+      ),
+      deleteSourceFiles: db.prepare(`DELETE FROM source_files WHERE source_id = ?`),
+      insertSourceFile: db.prepare(`INSERT INTO source_files (source_id, path, size, mtime_ms, read_offset) VALUES (?, ?, ?, ?, ?)`),
+      upsertExperiment: db.prepare(
+        `INSERT INTO experiments (source_id, key, name, lifecycle) VALUES (?, ?, ?, ?)
+         ON CONFLICT(source_id, key) DO UPDATE SET name = excluded.name, lifecycle = excluded.lifecycle
+         RETURNING id`,
+      ),
+      experimentsOfSource: db.prepare(`SELECT id, key FROM experiments WHERE source_id = ?`),
+      deleteExperiment: db.prepare(`DELETE FROM experiments WHERE id = ?`),
+      upsertRun: db.prepare(
+        `INSERT INTO runs (uid, experiment_id, key, name, path, status, start_time, end_time, last_write)
+         VALUES (@uid, @experimentId, @key, @name, @path, @status, @startTime, @endTime, @lastWrite)
+         ON CONFLICT(experiment_id, key) DO UPDATE SET name = excluded.name, path = excluded.path, status = excluded.status,
+           start_time = excluded.start_time, end_time = excluded.end_time, last_write = excluded.last_write
+         RETURNING id`,
+      ),
+      runsOfExperiment: db.prepare(`SELECT id, key FROM runs WHERE experiment_id = ?`),
+      deleteRun: db.prepare(`DELETE FROM runs WHERE id = ?`),
+      deleteParams: db.prepare(`DELETE FROM params WHERE run_id = ?`),
+      deleteTags: db.prepare(`DELETE FROM tags WHERE run_id = ?`),
+      deleteSummaries: db.prepare(`DELETE FROM summaries WHERE run_id = ?`),
+      deleteSeriesOfRun: db.prepare(`DELETE FROM series WHERE run_id = ?`),
+      insertParam: db.prepare(`INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)`),
+      insertTag: db.prepare(`INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)`),
+      insertSummary: db.prepare(`INSERT INTO summaries (run_id, key, number_value, text_value, is_nan) VALUES (?, ?, ?, ?, ?)`),
+      findSeries: db.prepare(`SELECT id, point_count, chunk_count, step_min, step_max, value_min, value_max FROM series WHERE run_id = ? AND key = ?`),
+      insertSeries: db.prepare(`INSERT INTO series (run_id, key) VALUES (?, ?) RETURNING id`),
+      updateSeries: db.prepare(
+        `UPDATE series SET point_count = @pointCount, chunk_count = @chunkCount, step_min = @stepMin, step_max = @stepMax,
+           value_min = @valueMin, value_max = @valueMax, last_value = @lastValue, last_step = @lastStep, last_wall = @lastWall
+         WHERE id = @id`,
+      ),
+      lastChunk: db.prepare(`SELECT seq, point_count, data FROM chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1`),
+      upsertChunk: db.prepare(
+        `INSERT OR REPLACE INTO chunks (series_id, seq, point_count, step_min, step_max, value_min, value_max, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      chunksOfSeries: db.prepare(`SELECT data FROM chunks WHERE series_id = ? ORDER BY seq`),
+      chunksInRange: db.prepare(`SELECT data FROM chunks WHERE series_id = ? AND step_max >= ? AND step_min <= ? ORDER BY seq`),
+      sourceByRoot: db.prepare(`SELECT id, root, format, ingested_at, last_error FROM sources WHERE root = ?`),
+      allSources: db.prepare(`SELECT id, root, format, ingested_at, last_error FROM sources ORDER BY root`),
+      filesOfSource: db.prepare(`SELECT path, size, mtime_ms, read_offset FROM source_files WHERE source_id = ? ORDER BY path`),
+      deleteSource: db.prepare(`DELETE FROM sources WHERE root = ?`),
+      runById: db.prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} WHERE r.id = ?`),
+      runByUid: db.prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} WHERE r.uid = ?`),
+      runsByUidPrefix: db.prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} WHERE r.uid LIKE ? || '%' ORDER BY r.id LIMIT 20`),
+      runsByName: db.prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} WHERE r.name = ? ORDER BY r.id LIMIT 20`),
+      paramsOfRun: db.prepare(`SELECT key, value FROM params WHERE run_id = ? ORDER BY key`),
+      tagsOfRun: db.prepare(`SELECT key, value FROM tags WHERE run_id = ? ORDER BY key`),
+      summariesOfRun: db.prepare(`SELECT key, number_value, text_value, is_nan FROM summaries WHERE run_id = ? ORDER BY key`),
+      seriesOfRun: db.prepare(
+        `SELECT id, key, point_count, step_min, step_max, value_min, value_max, last_value, last_step, last_wall FROM series WHERE run_id = ? ORDER BY key`,
+      ),
+    };
+  }
+
+  schemaVersion(): number {
+    return readSchemaVersion(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  getSource(root: string): SourceRecord | undefined {
+    const row = this.statements.sourceByRoot.get(root) as SourceRow | undefined;
+    return row ? this.toSourceRecord(row) : undefined;
+  }
+
+  listSources(): SourceRecord[] {
+    return (this.statements.allSources.all() as SourceRow[]).map((row) => this.toSourceRecord(row));
+  }
+
+  private toSourceRecord(row: SourceRow): SourceRecord {
+    const files = (this.statements.filesOfSource.all(row.id) as { path: string; size: number; mtime_ms: number; read_offset: number }[]).map((f) => ({
+      path: f.path,
+      size: f.size,
+      mtimeMs: f.mtime_ms,
+      readOffset: f.read_offset,
+    }));
+    return { id: row.id, root: row.root, format: row.format, ingestedAt: row.ingested_at, lastError: row.last_error, files };
+  }
+
+  replaceSource(parsed: ParsedSource, files: FileFingerprint[], warnings: IngestWarning[] = parsed.warnings): ReplaceSourceResult {
+    const s = this.statements;
+    const write = this.db.transaction((): ReplaceSourceResult => {
+      const lastError = warnings.length ? warnings.map((w) => `${w.file}: ${w.message}`).join('\n').slice(0, 10_000) : null;
+      const { id: sourceId } = s.upsertSource.get(parsed.root, parsed.format, Date.now(), lastError) as { id: number };
+      s.deleteSourceFiles.run(sourceId);
+      for (const f of files) s.insertSourceFile.run(sourceId, f.path, f.size, f.mtimeMs, f.readOffset);
+
+      let runs = 0;
+      let points = 0;
+      let removedRuns = 0;
+      const keptExperiments = new Set<number>();
+      for (const experiment of parsed.experiments) {
+        const { id: experimentId } = s.upsertExperiment.get(sourceId, experiment.key, experiment.name, experiment.lifecycle) as { id: number };
+        keptExperiments.add(experimentId);
+        const keptRuns = new Set<number>();
+        for (const run of experiment.runs) {
+          const { id: runId } = s.upsertRun.get({
+            uid: runUid(parsed.format, parsed.root, experiment.key, run.key),
+            experimentId,
+            key: run.key,
+            name: run.name,
+            path: run.path,
+            status: run.status,
+            startTime: run.startTime ?? null,
+            endTime: run.endTime ?? null,
+            lastWrite: lastWriteOf(run),
+          }) as { id: number };
+          keptRuns.add(runId);
+          runs++;
+          s.deleteParams.run(runId);
+          s.deleteTags.run(runId);
+          s.deleteSummaries.run(runId);
+          s.deleteSeriesOfRun.run(runId);
+          for (const [k, v] of Object.entries(run.params)) s.insertParam.run(runId, k, v);
+          for (const [k, v] of Object.entries(run.tags)) s.insertTag.run(runId, k, v);
+          for (const [k, v] of Object.entries(run.summaries)) {
+            if (typeof v === 'number') s.insertSummary.run(runId, k, nanToNull(v), null, Number.isNaN(v) ? 1 : 0);
+            else s.insertSummary.run(runId, k, null, v, 0);
+          }
+          for (const [key, series] of Object.entries(run.metrics)) {
+            if (series.values.length === 0) continue;
+            this.appendPoints(runId, key, series);
+            points += series.values.length;
+          }
+        }
+        for (const row of s.runsOfExperiment.all(experimentId) as { id: number }[]) {
+          if (!keptRuns.has(row.id)) {
+            s.deleteRun.run(row.id);
+            removedRuns++;
+          }
+        }
+      }
+      for (const row of s.experimentsOfSource.all(sourceId) as { id: number }[]) {
+        if (!keptExperiments.has(row.id)) s.deleteExperiment.run(row.id);
+      }
+      return { sourceId, runs, points, removedRuns };
+    });
+    return write.immediate();
+  }
+
+  removeSource(root: string): void {
+    this.statements.deleteSource.run(root);
+  }
+
+  appendPoints(runId: number, key: string, points: PointColumns): void {
+    const incoming = points.values.length;
+    if (incoming === 0) return;
+    if (points.steps.length !== incoming || points.walls.length !== incoming) {
+      throw new Error(`appendPoints(${key}): steps, values and walls differ in length`);
+    }
+    const s = this.statements;
+    this.db.transaction(() => {
+      let series = s.findSeries.get(runId, key) as SeriesRow | undefined;
+      if (!series) {
+        const { id } = s.insertSeries.get(runId, key) as { id: number };
+        series = { id, point_count: 0, chunk_count: 0, step_min: null, step_max: null, value_min: null, value_max: null };
+      }
+      // Refill the last chunk if it has room, so that live appends of a few
+      // points at a time do not leave thousands of tiny chunks behind.
+      let columns: PointColumns = points;
+      let seq = series.chunk_count;
+      if (series.chunk_count > 0) {
+        const last = s.lastChunk.get(series.id) as { seq: number; point_count: number; data: Buffer };
+        if (last.point_count < CHUNK_POINTS) {
+          const old = decodeChunk(last.data);
+          columns = {
+            steps: concat(old.steps, points.steps),
+            values: concat(old.values, points.values),
+            walls: concat(old.walls, points.walls),
+          };
+          seq = last.seq;
+        }
+      }
+      let stepMin = series.step_min ?? Infinity;
+      let stepMax = series.step_max ?? -Infinity;
+      let valueMin = series.value_min ?? Infinity;
+      let valueMax = series.value_max ?? -Infinity;
+      let hasValues = series.value_min !== null;
+      const total = columns.values.length;
+      let lastStats;
+      for (let from = 0; from < total; from += CHUNK_POINTS) {
+        const to = Math.min(from + CHUNK_POINTS, total);
+        const stats = chunkStats(columns, from, to);
+        s.upsertChunk.run(series.id, seq, stats.count, stats.stepMin, stats.stepMax, stats.valueMin, stats.valueMax, encodeChunk(columns, from, to));
+        seq++;
+        stepMin = Math.min(stepMin, stats.stepMin);
+        stepMax = Math.max(stepMax, stats.stepMax);
+        if (stats.valueMin !== null && stats.valueMax !== null) {
+          hasValues = true;
+          valueMin = Math.min(valueMin, stats.valueMin);
+          valueMax = Math.max(valueMax, stats.valueMax);
+        }
+        lastStats = stats;
+      }
+      s.updateSeries.run({
+        id: series.id,
+        pointCount: series.point_count + incoming,
+        chunkCount: seq,
+        stepMin,
+        stepMax,
+        valueMin: hasValues ? valueMin : null,
+        valueMax: hasValues ? valueMax : null,
+        lastValue: nanToNull(lastStats!.lastValue),
+        lastStep: lastStats!.lastStep,
+        lastWall: nanToNull(lastStats!.lastWall),
+      });
+    })();
+  }
+
+  listRuns(query: RunQuery = {}): { runs: RunSummary[]; total: number } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (!query.includeHidden) where.push('r.hidden = 0');
+    if (query.sourceRoot) {
+      where.push('s.root = ?');
+      args.push(query.sourceRoot);
+    }
+    if (query.text) {
+      where.push(`(instr(lower(r.name), ?) OR instr(lower(e.name), ?) OR instr(r.uid, ?) OR instr(lower(r.path), ?))`);
+      const t = query.text.toLowerCase();
+      args.push(t, t, t, t);
+    }
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { total } = this.db.prepare(`SELECT COUNT(*) AS total ${RUN_FROM} ${whereSql}`).get(...args) as { total: number };
+    const limit = query.limit ?? -1;
+    const offset = query.offset ?? 0;
+    const rows = this.db
+      .prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} ${whereSql} ORDER BY s.root, e.name, r.start_time, r.name LIMIT ? OFFSET ?`)
+      .all(...args, limit, offset) as RunRow[];
+    return { runs: rows.map(toSummary), total };
+  }
+
+  getRun(idOrUid: number | string): RunDetail | undefined {
+    const s = this.statements;
+    const row = (typeof idOrUid === 'number' ? s.runById.get(idOrUid) : s.runByUid.get(idOrUid)) as RunRow | undefined;
+    if (!row) return undefined;
+    const params = Object.fromEntries((s.paramsOfRun.all(row.id) as { key: string; value: string }[]).map((p) => [p.key, p.value]));
+    const tags = Object.fromEntries((s.tagsOfRun.all(row.id) as { key: string; value: string }[]).map((p) => [p.key, p.value]));
+    const summaries: Record<string, number | string> = {};
+    for (const r of s.summariesOfRun.all(row.id) as { key: string; number_value: number | null; text_value: string | null; is_nan: number }[]) {
+      summaries[r.key] = r.is_nan ? NaN : (r.number_value ?? r.text_value ?? '');
+    }
+    const series = (s.seriesOfRun.all(row.id) as SeriesSummaryRow[]).map(
+      (r): SeriesSummary => ({
+        id: r.id,
+        key: r.key,
+        pointCount: r.point_count,
+        stepMin: r.step_min,
+        stepMax: r.step_max,
+        valueMin: r.value_min,
+        valueMax: r.value_max,
+        lastValue: nullToNaN(r.last_value),
+        lastStep: r.last_step ?? NaN,
+        lastWall: nullToNaN(r.last_wall),
+      }),
+    );
+    return { ...toSummary(row), note: row.note, params, tags, summaries, series };
+  }
+
+  findRuns(reference: string): RunSummary[] {
+    const s = this.statements;
+    const ref = reference.trim();
+    if (/^\d+$/.test(ref)) {
+      const row = s.runById.get(Number(ref)) as RunRow | undefined;
+      if (row) return [toSummary(row)];
+    }
+    const exact = s.runByUid.get(ref) as RunRow | undefined;
+    if (exact) return [toSummary(exact)];
+    if (/^[0-9a-f]{4,}$/.test(ref)) {
+      const rows = s.runsByUidPrefix.all(ref) as RunRow[];
+      if (rows.length) return rows.map(toSummary);
+    }
+    return (s.runsByName.all(ref) as RunRow[]).map(toSummary);
+  }
+
+  readSeries(runId: number, key: string, range?: StepRange): SeriesPoints | undefined {
+    const s = this.statements;
+    const series = s.findSeries.get(runId, key) as SeriesRow | undefined;
+    if (!series) return undefined;
+    const rows = (range ? s.chunksInRange.all(series.id, range.min, range.max) : s.chunksOfSeries.all(series.id)) as { data: Buffer }[];
+    const decoded = rows.map((r) => decodeChunk(r.data));
+    let total = 0;
+    for (const d of decoded) total += d.values.length;
+    const out = { steps: new Float64Array(total), values: new Float64Array(total), walls: new Float64Array(total) };
+    let n = 0;
+    for (const d of decoded) {
+      for (let i = 0; i < d.values.length; i++) {
+        const step = d.steps[i];
+        if (range && (step < range.min || step > range.max)) continue;
+        out.steps[n] = step;
+        out.values[n] = d.values[i];
+        out.walls[n] = d.walls[i];
+        n++;
+      }
+    }
+    return n === total ? out : { steps: out.steps.slice(0, n), values: out.values.slice(0, n), walls: out.walls.slice(0, n) };
+  }
+
+  stats(): StoreStats {
+    return this.db
+      .prepare(
+        `SELECT (SELECT COUNT(*) FROM sources) AS sources, (SELECT COUNT(*) FROM runs) AS runs, (SELECT COUNT(*) FROM series) AS series,
+                (SELECT COALESCE(SUM(point_count), 0) FROM series) AS points, (SELECT COUNT(*) FROM chunks) AS chunks`,
+      )
+      .get() as StoreStats;
+  }
+}
+
+interface SourceRow {
+  id: number;
+  root: string;
+  format: LogFormat;
+  ingested_at: number;
+  last_error: string | null;
+}
+
+interface SeriesRow {
+  id: number;
+  point_count: number;
+  chunk_count: number;
+  step_min: number | null;
+  step_max: number | null;
+  value_min: number | null;
+  value_max: number | null;
+}
+
+interface SeriesSummaryRow {
+  id: number;
+  key: string;
+  point_count: number;
+  step_min: number | null;
+  step_max: number | null;
+  value_min: number | null;
+  value_max: number | null;
+  last_value: number | null;
+  last_step: number | null;
+  last_wall: number | null;
+}
+
+function concat(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a as ArrayLike<number>, 0);
+  out.set(b as ArrayLike<number>, a.length);
+  return out;
+}
+
+function readSchemaVersion(db: Database): number {
+  const row = db.prepare(`SELECT MAX(version) AS version FROM schema_version`).get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+function migrate(db: Database, file: string, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL, description TEXT NOT NULL)`);
+  const current = readSchemaVersion(db);
+  const latest = migrations[migrations.length - 1].version;
+  if (current > latest) {
+    throw new UserError(
+      'database-newer',
+      `The database ${file} has schema version ${current}, newer than this RunLens understands (${latest}). ` +
+        'It was written by a newer RunLens: update RunLens, or point "runlens.database.path" or --db at another file. The database was left untouched.',
+    );
+  }
+  const record: Statement = db.prepare(`INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)`);
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, Date.now(), m.description);
+    }).immediate();
+  }
+}

@@ -1,0 +1,131 @@
+// The store's public surface. Kept narrow and free of SQLite types so that a
+// PostgreSQL backend (a team's shared tracking server) can implement it later.
+import type { IngestWarning, LogFormat, ParsedSource, RunStatus } from '../ingest/types';
+
+export interface FileFingerprint {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** How far the file was consumed (append-style formats resume here). */
+  readOffset: number;
+}
+
+export interface SourceRecord {
+  id: number;
+  root: string;
+  format: LogFormat;
+  ingestedAt: number;
+  lastError: string | null;
+  files: FileFingerprint[];
+}
+
+export interface RunQuery {
+  /** Case-insensitive substring of the run name, experiment name, uid or path. */
+  text?: string;
+  sourceRoot?: string;
+  includeHidden?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface HeadlineMetric {
+  key: string;
+  lastValue: number;
+}
+
+export interface RunSummary {
+  id: number;
+  uid: string;
+  name: string;
+  format: LogFormat;
+  sourceRoot: string;
+  experimentKey: string;
+  experimentName: string;
+  path: string;
+  status: RunStatus;
+  startTime: number | null;
+  endTime: number | null;
+  lastWrite: number | null;
+  seriesCount: number;
+  paramCount: number;
+  pointCount: number;
+  label: string | null;
+  starred: boolean;
+  hidden: boolean;
+}
+
+export interface SeriesSummary {
+  id: number;
+  key: string;
+  pointCount: number;
+  stepMin: number | null;
+  stepMax: number | null;
+  /** Over non-NaN values; null when the series has no non-NaN value. */
+  valueMin: number | null;
+  valueMax: number | null;
+  /** NaN is a legitimate last value. */
+  lastValue: number;
+  lastStep: number;
+  lastWall: number;
+}
+
+export interface RunDetail extends RunSummary {
+  note: string | null;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  summaries: Record<string, number | string>;
+  series: SeriesSummary[];
+}
+
+export interface SeriesPoints {
+  steps: Float64Array;
+  values: Float64Array;
+  walls: Float64Array;
+}
+
+export interface StepRange {
+  min: number;
+  max: number;
+}
+
+export interface ReplaceSourceResult {
+  sourceId: number;
+  runs: number;
+  points: number;
+  removedRuns: number;
+}
+
+export interface StoreStats {
+  sources: number;
+  runs: number;
+  series: number;
+  points: number;
+  chunks: number;
+}
+
+export interface RunStore {
+  readonly path: string;
+  schemaVersion(): number;
+  close(): void;
+
+  listSources(): SourceRecord[];
+  getSource(root: string): SourceRecord | undefined;
+  /**
+   * Replaces everything read from one source, atomically. Runs are matched by
+   * key so that user annotations (label, note, star, hidden) survive a re-read.
+   */
+  replaceSource(parsed: ParsedSource, files: FileFingerprint[], warnings?: IngestWarning[]): ReplaceSourceResult;
+  removeSource(root: string): void;
+
+  /** Appends points to a run's series, creating it; fills the last partial chunk first. */
+  appendPoints(runId: number, key: string, points: { steps: ArrayLike<number>; values: ArrayLike<number>; walls: ArrayLike<number> }): void;
+
+  listRuns(query?: RunQuery): { runs: RunSummary[]; total: number };
+  getRun(idOrUid: number | string): RunDetail | undefined;
+  /** Resolves a user-typed reference: numeric id, uid, uid prefix, or exact run name. */
+  findRuns(reference: string): RunSummary[];
+  readSeries(runId: number, key: string, range?: StepRange): SeriesPoints | undefined;
+  stats(): StoreStats;
+}
+
+export type { RunStatus };

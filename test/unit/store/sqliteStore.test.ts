@@ -1,0 +1,208 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { isUserError } from '../../../src/core/errors';
+import type { ParsedSource } from '../../../src/core/ingest/types';
+import { acquireAgentLock } from '../../../src/core/store/agentLock';
+import { CHUNK_POINTS } from '../../../src/core/store/chunkCodec';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../src/core/store/migrations';
+import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+import { makeTempDir } from '../../support/fixtures';
+
+function source(root: string, runs: { key: string; values: number[] }[]): ParsedSource {
+  return {
+    format: 'mlflow',
+    root,
+    warnings: [],
+    experiments: [
+      {
+        key: '1',
+        name: 'exp',
+        lifecycle: 'active',
+        runs: runs.map((r) => ({
+          key: r.key,
+          name: `run-${r.key}`,
+          path: path.join(root, r.key),
+          status: 'finished' as const,
+          startTime: 1000,
+          params: { lr: '0.001', nested: 'a: b' },
+          tags: { 'mlflow.user': 'me' },
+          summaries: { best: 0.5, note: 'text', gone: NaN },
+          metrics: {
+            loss: { steps: r.values.map((_, i) => i), values: r.values, walls: r.values.map((_, i) => 2000 + i) },
+          },
+        })),
+      },
+    ],
+  };
+}
+
+test('a new database uses WAL, foreign keys and the latest schema', () => {
+  const dir = makeTempDir();
+  const store = SqliteRunStore.open(path.join(dir, 'a.db'));
+  assert.equal(store.schemaVersion(), LATEST_SCHEMA_VERSION);
+  store.close();
+  const raw = new Database(path.join(dir, 'a.db'));
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type='table'`).all() as { name: string }[]).map((t) => t.name);
+  for (const t of ['sources', 'source_files', 'experiments', 'runs', 'params', 'tags', 'series', 'chunks', 'summaries', 'models', 'smoke_tests', 'approvals', 'audit_events', 'deployments']) {
+    assert.ok(tables.includes(t), `table ${t} missing`);
+  }
+  raw.close();
+});
+
+test('replaceSource stores runs, params, tags, summaries and exact points, and reads them back', () => {
+  const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
+  const values = [0.5, NaN, Infinity, -Infinity, 0.17881843447685242];
+  const result = store.replaceSource(source('/logs/mlruns', [{ key: 'r1', values }]), [{ path: '/logs/mlruns/1/r1/metrics/loss', size: 10, mtimeMs: 5, readOffset: 10 }]);
+  assert.deepEqual({ runs: result.runs, points: result.points }, { runs: 1, points: 5 });
+  const { runs, total } = store.listRuns();
+  assert.equal(total, 1);
+  assert.equal(runs[0].pointCount, 5);
+  assert.equal(runs[0].paramCount, 2);
+  const detail = store.getRun(runs[0].id)!;
+  assert.deepEqual(detail.params, { lr: '0.001', nested: 'a: b' });
+  assert.deepEqual(detail.tags, { 'mlflow.user': 'me' });
+  assert.equal(detail.summaries.best, 0.5);
+  assert.equal(detail.summaries.note, 'text');
+  assert.ok(Number.isNaN(detail.summaries.gone as number));
+  assert.equal(detail.series[0].valueMin, -Infinity);
+  assert.equal(detail.series[0].valueMax, Infinity);
+  assert.equal(detail.series[0].lastValue, 0.17881843447685242);
+  const points = store.readSeries(runs[0].id, 'loss')!;
+  values.forEach((v, i) => assert.ok(Object.is(points.values[i], v)));
+  assert.deepEqual(Array.from(points.walls), [2000, 2001, 2002, 2003, 2004]);
+  assert.equal(store.getSource('/logs/mlruns')!.files[0].readOffset, 10);
+  store.close();
+});
+
+test('re-reading a source keeps run ids and annotations, drops runs that vanished', () => {
+  const file = path.join(makeTempDir(), 'a.db');
+  const store = SqliteRunStore.open(file);
+  store.replaceSource(source('/r', [{ key: 'a', values: [1] }, { key: 'b', values: [2] }]), []);
+  const a = store.findRuns('run-a')[0];
+  store.close();
+  const raw = new Database(file);
+  raw.prepare(`UPDATE runs SET label = 'keep me', starred = 1 WHERE id = ?`).run(a.id);
+  raw.close();
+  const again = SqliteRunStore.open(file);
+  const result = again.replaceSource(source('/r', [{ key: 'a', values: [1, 2, 3] }]), []);
+  assert.equal(result.removedRuns, 1);
+  const after = again.findRuns('run-a')[0];
+  assert.equal(after.id, a.id);
+  assert.equal(after.uid, a.uid);
+  assert.equal(after.label, 'keep me');
+  assert.equal(after.starred, true);
+  assert.equal(after.pointCount, 3);
+  assert.deepEqual(again.findRuns('run-b'), []);
+  assert.equal(again.stats().chunks, 1);
+  again.close();
+});
+
+test('appendPoints fills the partial last chunk, splits at the chunk size and reads ranges', () => {
+  const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
+  store.replaceSource(source('/r', [{ key: 'a', values: [0] }]), []);
+  const runId = store.findRuns('run-a')[0].id;
+  const n = CHUNK_POINTS + 100;
+  for (let start = 1; start < n; start += 1000) {
+    const len = Math.min(1000, n - start);
+    const steps = Array.from({ length: len }, (_, i) => start + i);
+    store.appendPoints(runId, 'loss', { steps, values: steps.map((s) => s / 10), walls: steps.map(() => NaN) });
+  }
+  const stats = store.stats();
+  assert.equal(stats.points, n);
+  assert.equal(stats.chunks, 2);
+  const all = store.readSeries(runId, 'loss')!;
+  assert.equal(all.values.length, n);
+  for (let i = 0; i < n; i++) assert.equal(all.steps[i], i);
+  const range = store.readSeries(runId, 'loss', { min: 4000, max: 4100 })!;
+  assert.equal(range.steps.length, 101);
+  assert.equal(range.steps[0], 4000);
+  assert.equal(range.values[100], 410);
+  store.close();
+});
+
+test('opening an older database upgrades it step by step and keeps its data', () => {
+  const file = path.join(makeTempDir(), 'old.db');
+  // A database as the first release left it: schema version 1 only.
+  const raw = new Database(file);
+  raw.exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL, description TEXT NOT NULL)`);
+  raw.exec(MIGRATIONS[0].sql);
+  raw.prepare(`INSERT INTO schema_version VALUES (1, 0, 'v1')`).run();
+  raw.prepare(`INSERT INTO sources (root, format, ingested_at) VALUES ('/x', 'keras', 1)`).run();
+  assert.throws(() => raw.prepare(`SELECT label FROM runs`).all(), /no such column/);
+  raw.close();
+  const upgraded = SqliteRunStore.open(file);
+  assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
+  assert.equal(upgraded.listSources()[0].root, '/x');
+  upgraded.close();
+});
+
+test('a newer database is refused with a message naming the file, and left untouched', () => {
+  const file = path.join(makeTempDir(), 'new.db');
+  SqliteRunStore.open(file).close();
+  const raw = new Database(file);
+  raw.prepare(`INSERT INTO schema_version (version, applied_at, description) VALUES (999, 0, 'future')`).run();
+  raw.close();
+  const before = fs.readFileSync(file);
+  assert.throws(
+    () => SqliteRunStore.open(file),
+    (e: unknown) => isUserError(e) && e.code === 'database-newer' && e.message.includes(file) && e.message.includes('999'),
+  );
+  assert.ok(fs.readFileSync(file).equals(before));
+});
+
+test('a file that is not a database is refused by name and never overwritten', () => {
+  const file = path.join(makeTempDir(), 'notes.db');
+  fs.writeFileSync(file, 'my precious notes, not a database\n'.repeat(20));
+  const before = fs.readFileSync(file);
+  assert.throws(() => SqliteRunStore.open(file), (e: unknown) => isUserError(e) && e.code === 'database-corrupt' && e.message.includes(file));
+  assert.ok(fs.readFileSync(file).equals(before));
+  assert.ok(!fs.existsSync(`${file}-wal`));
+});
+
+test('a damaged database (valid header, garbage pages) gives a clear message', () => {
+  const file = path.join(makeTempDir(), 'damaged.db');
+  SqliteRunStore.open(file).close();
+  const bytes = fs.readFileSync(file);
+  bytes.fill(0xab, 100);
+  fs.writeFileSync(file, bytes);
+  assert.throws(() => SqliteRunStore.open(file), (e: unknown) => isUserError(e) && e.code === 'database-corrupt' && e.message.includes(file));
+});
+
+test('a database locked by another process gives a clear message after the busy timeout', () => {
+  const file = path.join(makeTempDir(), 'locked.db');
+  SqliteRunStore.open(file).close();
+  const holder = new Database(file);
+  holder.pragma('journal_mode = DELETE');
+  holder.prepare('BEGIN EXCLUSIVE').run();
+  try {
+    assert.throws(() => SqliteRunStore.open(file, { busyTimeoutMs: 50 }), (e: unknown) => isUserError(e) && e.code === 'database-locked' && e.message.includes(file));
+  } finally {
+    holder.prepare('ROLLBACK').run();
+    holder.close();
+  }
+});
+
+test('an unwritable storage folder is reported by name', () => {
+  const dir = makeTempDir();
+  const blocker = path.join(dir, 'a-file');
+  fs.writeFileSync(blocker, 'x');
+  const target = path.join(blocker, 'sub', 'runlens.db');
+  assert.throws(() => SqliteRunStore.open(target), (e: unknown) => isUserError(e) && e.code === 'storage-unwritable' && e.message.includes(path.join(blocker, 'sub')));
+  assert.equal(fs.readFileSync(blocker, 'utf8'), 'x');
+});
+
+test('a second agent on the same database is refused with the first one named; a stale lock is taken over', () => {
+  const file = path.join(makeTempDir(), 'a.db');
+  const lock = acquireAgentLock(file);
+  fs.writeFileSync(lock.path, JSON.stringify({ pid: process.ppid, startedAt: 'earlier' }));
+  assert.throws(() => acquireAgentLock(file), (e: unknown) => isUserError(e) && e.code === 'database-in-use' && e.message.includes(String(process.ppid)) && e.message.includes(file));
+  fs.writeFileSync(lock.path, JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'long ago' }));
+  const taken = acquireAgentLock(file);
+  assert.equal(JSON.parse(fs.readFileSync(taken.path, 'utf8')).pid, process.pid);
+  taken.release();
+  assert.ok(!fs.existsSync(taken.path));
+});
