@@ -2,6 +2,7 @@
 // agents on one database would both watch and re-ingest the same files and
 // fight over it; the second one must stop and say why instead.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UserError } from '../errors';
 
 export interface AgentLock {
@@ -21,6 +22,11 @@ function isAlive(pid: number): boolean {
 
 export function acquireAgentLock(databasePath: string): AgentLock {
   const lockPath = `${databasePath}.lock`;
+  try {
+    fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  } catch (e) {
+    throw new UserError('storage-unwritable', `Cannot create the storage folder ${path.dirname(lockPath)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Choose a writable location with "runlens.database.path" or --db.`);
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(lockPath, 'wx');

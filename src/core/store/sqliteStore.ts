@@ -10,6 +10,7 @@ import { CHUNK_POINTS, chunkStats, decodeChunk, encodeChunk, type PointColumns }
 import { MIGRATIONS, type Migration } from './migrations';
 import { loadSqlite } from './nativeSqlite';
 import type {
+  ExperimentGroup,
   FileFingerprint,
   ReplaceSourceResult,
   RunDetail,
@@ -423,6 +424,10 @@ export class SqliteRunStore implements RunStore {
       where.push('s.root = ?');
       args.push(query.sourceRoot);
     }
+    if (query.experimentKey !== undefined) {
+      where.push('e.key = ?');
+      args.push(query.experimentKey);
+    }
     if (query.text) {
       where.push(`(instr(lower(r.name), ?) OR instr(lower(e.name), ?) OR instr(r.uid, ?) OR instr(lower(r.path), ?))`);
       const t = query.text.toLowerCase();
@@ -436,6 +441,17 @@ export class SqliteRunStore implements RunStore {
       .prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} ${whereSql} ORDER BY s.root, e.name, r.start_time, r.name LIMIT ? OFFSET ?`)
       .all(...args, limit, offset) as RunRow[];
     return { runs: rows.map(toSummary), total };
+  }
+
+  listExperiments(): ExperimentGroup[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.root AS sourceRoot, s.format, e.key, e.name, e.lifecycle, s.last_error AS lastError,
+                (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id AND r.hidden = 0) AS runCount
+         FROM experiments e JOIN sources s ON s.id = e.source_id ORDER BY s.format, s.root, e.name`,
+      )
+      .all() as ExperimentGroup[];
+    return rows;
   }
 
   getRun(idOrUid: number | string): RunDetail | undefined {

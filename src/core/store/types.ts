@@ -23,6 +23,7 @@ export interface RunQuery {
   /** Case-insensitive substring of the run name, experiment name, uid or path. */
   text?: string;
   sourceRoot?: string;
+  experimentKey?: string;
   includeHidden?: boolean;
   limit?: number;
   offset?: number;
@@ -103,6 +104,17 @@ export interface StoreStats {
   chunks: number;
 }
 
+/** An experiment as the tree groups runs: one MLflow experiment, one TB log dir, one CSV file... */
+export interface ExperimentGroup {
+  sourceRoot: string;
+  format: LogFormat;
+  key: string;
+  name: string;
+  lifecycle: 'active' | 'deleted';
+  runCount: number;
+  lastError: string | null;
+}
+
 export interface RunStore {
   readonly path: string;
   schemaVersion(): number;
@@ -120,6 +132,7 @@ export interface RunStore {
   /** Appends points to a run's series, creating it; fills the last partial chunk first. */
   appendPoints(runId: number, key: string, points: { steps: ArrayLike<number>; values: ArrayLike<number>; walls: ArrayLike<number> }): void;
 
+  listExperiments(): ExperimentGroup[];
   listRuns(query?: RunQuery): { runs: RunSummary[]; total: number };
   getRun(idOrUid: number | string): RunDetail | undefined;
   /** Resolves a user-typed reference: numeric id, uid, uid prefix, or exact run name. */

@@ -1,0 +1,131 @@
+// The agent's JSON-RPC side: owns the store and the agent lock, answers the
+// extension's requests, reports progress and logs as notifications.
+// stdout carries the protocol; everything human-readable goes to stderr.
+import * as path from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { ingestPaths } from '../core/ingest/engine';
+import { ALL_READERS } from '../core/ingest/registry';
+import { acquireAgentLock, type AgentLock } from '../core/store/agentLock';
+import { SqliteRunStore } from '../core/store/sqliteStore';
+import type { RunStore } from '../core/store/types';
+import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel } from '../shared/protocol';
+import { AGENT_VERSION } from './version';
+import { runDetailToWire, runSummaryToWire, seriesToWire } from './wire';
+
+export interface ServeOptions {
+  databasePath: string;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+}
+
+export class AgentServer {
+  private readonly connection: MessageConnection;
+  private closed = false;
+
+  private constructor(
+    private readonly store: RunStore,
+    private readonly lock: AgentLock,
+    input: NodeJS.ReadableStream,
+    output: NodeJS.WritableStream,
+  ) {
+    this.connection = createMessageConnection(new StreamMessageReader(input), new StreamMessageWriter(output));
+    const handlers = this.handlers();
+    for (const method of Object.keys(agentRequests) as AgentRequestMethod[]) {
+      this.register(method, handlers[method]);
+    }
+    this.connection.onClose(() => this.shutdown());
+  }
+
+  static start(options: ServeOptions): AgentServer {
+    const databasePath = path.resolve(options.databasePath);
+    const lock = acquireAgentLock(databasePath);
+    let store: RunStore;
+    try {
+      store = SqliteRunStore.open(databasePath);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    const server = new AgentServer(store, lock, options.input ?? process.stdin, options.output ?? process.stdout);
+    server.connection.listen();
+    server.log('info', `agent ${AGENT_VERSION} on Node ${process.version} (${process.execPath}), database ${databasePath}`);
+    return server;
+  }
+
+  private register<M extends AgentRequestMethod>(method: M, handler: AgentRequestHandlers[M]): void {
+    // The cast is the one place the generic map meets vscode-jsonrpc's overloads.
+    this.connection.onRequest(agentRequests[method] as never, handler as never);
+  }
+
+  /** Log lines travel as notifications, so the extension can show them by level; stderr is kept for crashes. */
+  log(level: LogLevel, message: string): void {
+    if (this.closed) process.stderr.write(`[${level}] ${message}\n`);
+    else void this.connection.sendNotification(agentNotifications['agent/log'], { level, message });
+  }
+
+  private handlers(): AgentRequestHandlers {
+    return {
+      'agent/hello': (params) => {
+        if (params.protocolVersion !== PROTOCOL_VERSION) {
+          this.log('warn', `client ${params.clientName} speaks protocol ${params.protocolVersion}, agent speaks ${PROTOCOL_VERSION}`);
+        }
+        return {
+          agentVersion: AGENT_VERSION,
+          protocolVersion: PROTOCOL_VERSION,
+          nodeVersion: process.version,
+          nodePath: process.execPath,
+          databasePath: this.store.path,
+          schemaVersion: this.store.schemaVersion(),
+          formats: ALL_READERS.map((r) => r.format),
+        };
+      },
+      'workspace/ingest': async (params, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const summary = await ingestPaths(this.store, ALL_READERS, params.paths, {
+          force: params.force,
+          signal: abort.signal,
+          onProgress: (p) => void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'ingest', ...p }),
+        });
+        for (const w of summary.warnings) this.log('warn', `${w.file}: ${w.message}`);
+        this.log(
+          'info',
+          `ingest ${params.paths.join(', ')}: ${summary.sourcesRead} read, ${summary.sourcesUnchanged} unchanged, ${summary.sourcesRemoved} removed, ` +
+            `${summary.runs} runs, ${summary.points} points in ${summary.durationMs} ms${summary.cancelled ? ' (cancelled)' : ''}`,
+        );
+        if (summary.changedRoots.length) void this.connection.sendNotification(agentNotifications['runs/changed'], { sourceRoots: summary.changedRoots });
+        const { changedRoots: _changed, ...report } = summary;
+        return report;
+      },
+      'experiments/list': () => ({ experiments: this.store.listExperiments() }),
+      'runs/list': (params) => {
+        const { runs, total } = this.store.listRuns(params);
+        return { runs: runs.map(runSummaryToWire), total };
+      },
+      'runs/get': (params) => {
+        const run = this.store.getRun(params.id);
+        return run ? runDetailToWire(run) : null;
+      },
+      'series/get': (params) => {
+        const range = params.stepMin !== undefined || params.stepMax !== undefined ? { min: params.stepMin ?? -Infinity, max: params.stepMax ?? Infinity } : undefined;
+        const points = this.store.readSeries(params.runId, params.key, range);
+        return points ? seriesToWire(params.runId, params.key, points) : null;
+      },
+      'agent/shutdown': () => {
+        setImmediate(() => this.shutdown());
+        return null;
+      },
+    };
+  }
+
+  shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.dispose();
+    this.store.close();
+    this.lock.release();
+    process.exitCode = process.exitCode ?? 0;
+    // stdin stays open in a spawned child; leave explicitly once the store is closed.
+    setImmediate(() => process.exit());
+  }
+}

@@ -1,0 +1,50 @@
+// Store records -> protocol records. Non-finite numbers go through toWire.
+import type { RunDetail, RunSummary, SeriesPoints } from '../core/store/types';
+import type { WireRunDetail, WireRunSummary, WireSeries } from '../shared/protocol';
+import { toWire, toWireArray } from '../shared/wireNumbers';
+
+export function runSummaryToWire(r: RunSummary): WireRunSummary {
+  return {
+    id: r.id,
+    uid: r.uid,
+    name: r.name,
+    format: r.format,
+    sourceRoot: r.sourceRoot,
+    experimentKey: r.experimentKey,
+    experimentName: r.experimentName,
+    path: r.path,
+    status: r.status,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    lastWrite: r.lastWrite,
+    seriesCount: r.seriesCount,
+    paramCount: r.paramCount,
+    pointCount: r.pointCount,
+    label: r.label,
+    starred: r.starred,
+  };
+}
+
+export function runDetailToWire(r: RunDetail): WireRunDetail {
+  return {
+    ...runSummaryToWire(r),
+    note: r.note,
+    params: r.params,
+    tags: r.tags,
+    summaries: Object.fromEntries(Object.entries(r.summaries).map(([k, v]) => [k, typeof v === 'number' ? toWire(v) : v])),
+    series: r.series.map((s) => ({
+      key: s.key,
+      pointCount: s.pointCount,
+      stepMin: s.stepMin,
+      stepMax: s.stepMax,
+      valueMin: s.valueMin === null ? null : toWire(s.valueMin),
+      valueMax: s.valueMax === null ? null : toWire(s.valueMax),
+      lastValue: toWire(s.lastValue),
+      lastStep: toWire(s.lastStep),
+    })),
+  };
+}
+
+export function seriesToWire(runId: number, key: string, points: SeriesPoints): WireSeries {
+  return { runId, key, steps: toWireArray(points.steps), values: toWireArray(points.values), walls: toWireArray(points.walls) };
+}

@@ -1,0 +1,85 @@
+// The Experiments view: experiment -> runs -> metrics / params. Every level is
+// fetched from the agent when it is expanded, and runs come in pages, so ten
+// thousand runs never arrive (or render) at once.
+import * as vscode from 'vscode';
+import type { AgentClient } from '../agent/agentClient';
+import { toTreeItem, type ExperimentsNode } from './treeItems';
+
+const RUN_PAGE_SIZE = 200;
+
+export class ExperimentsTreeProvider implements vscode.TreeDataProvider<ExperimentsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ExperimentsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** How many runs to show per experiment (grows with "Show more"). */
+  private readonly visibleRuns = new Map<string, number>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private lastRootCount = 0;
+
+  constructor(private readonly agent: AgentClient) {
+    this.subscriptions.push(agent.onDidChangeRuns(() => this.refresh()));
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  /** Number of experiments shown at the top level after the last load (for the welcome view and tests). */
+  get experimentCount(): number {
+    return this.lastRootCount;
+  }
+
+  showMore(node: Extract<ExperimentsNode, { kind: 'more' }>): void {
+    const key = `${node.experiment.sourceRoot}\0${node.experiment.key}`;
+    this.visibleRuns.set(key, (this.visibleRuns.get(key) ?? RUN_PAGE_SIZE) + RUN_PAGE_SIZE);
+    this.refresh();
+  }
+
+  getTreeItem(node: ExperimentsNode): vscode.TreeItem {
+    return toTreeItem(node);
+  }
+
+  async getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
+    if (!node) {
+      const { experiments } = await this.agent.request('experiments/list', {});
+      this.lastRootCount = experiments.length;
+      void vscode.commands.executeCommand('setContext', 'runlens.hasRuns', experiments.length > 0);
+      return experiments.map((experiment) => ({ kind: 'experiment', experiment }));
+    }
+    switch (node.kind) {
+      case 'experiment': {
+        const e = node.experiment;
+        const limit = this.visibleRuns.get(`${e.sourceRoot}\0${e.key}`) ?? RUN_PAGE_SIZE;
+        const { runs, total } = await this.agent.request('runs/list', { sourceRoot: e.sourceRoot, experimentKey: e.key, limit });
+        const children: ExperimentsNode[] = runs.map((run) => ({ kind: 'run', run }));
+        if (total > runs.length) children.push({ kind: 'more', experiment: e, offset: runs.length });
+        return children;
+      }
+      case 'run': {
+        const groups: ExperimentsNode[] = [];
+        if (node.run.seriesCount > 0) groups.push({ kind: 'group', run: node.run, group: 'metrics' });
+        if (node.run.paramCount > 0) groups.push({ kind: 'group', run: node.run, group: 'params' });
+        return groups;
+      }
+      case 'group': {
+        const detail = await this.agent.request('runs/get', { id: node.run.id });
+        if (!detail) return [];
+        return node.group === 'metrics'
+          ? detail.series.map((series) => ({ kind: 'metric', run: node.run, series }))
+          : Object.entries(detail.params).map(([key, value]) => ({ kind: 'param', run: node.run, key, value }));
+      }
+      case 'metric':
+      case 'param':
+      case 'more':
+        return [];
+      default: {
+        const unknown: never = node;
+        throw new Error(`unknown tree node ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+// Activation only: wires the agent, the view and the commands together, and
+// shows (never swallows) a failure to start.
+import * as vscode from 'vscode';
+import { AgentClient } from './agent/agentClient';
+import { ingestWorkspace, registerCommands, type CommandContext } from './commands';
+import { configuredNodePath, databasePath, ingestOnStartup, RESTART_SETTINGS } from './config';
+import { ExperimentsTreeProvider } from './experiments/experimentsTree';
+
+/** What activate() returns: used by the host tests, and by nothing else. */
+export interface RunLensApi {
+  agent: AgentClient;
+  tree: ExperimentsTreeProvider;
+  /** Settles when the first index of the workspace has finished (or failed). */
+  ready: Promise<void>;
+  activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): RunLensApi {
+  const started = Date.now();
+  const log = vscode.window.createOutputChannel('RunLens Agent', { log: true });
+  context.subscriptions.push(log);
+  const agent = new AgentClient({
+    extensionPath: context.extensionPath,
+    databasePath: () => databasePath(context),
+    nodePath: configuredNodePath,
+    log,
+  });
+  context.subscriptions.push(agent);
+  const tree = new ExperimentsTreeProvider(agent);
+  context.subscriptions.push(tree);
+  const view = vscode.window.createTreeView('runlens.experiments', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  context.subscriptions.push(view);
+  const ctx: CommandContext = { agent, tree, log };
+  context.subscriptions.push(...registerCommands(ctx));
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) return;
+      const choice = await vscode.window.showInformationMessage('RunLens: restart the agent to apply the changed setting?', 'Restart Agent');
+      if (choice) await vscode.commands.executeCommand('runlens.restartAgent');
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void ingestWorkspace(ctx, { force: false, location: vscode.ProgressLocation.Window })),
+  );
+
+  // Start in the background: activation must return quickly.
+  const ready = (async () => {
+    try {
+      await agent.start();
+      if (ingestOnStartup()) await ingestWorkspace(ctx, { force: false, location: vscode.ProgressLocation.Window });
+      else tree.refresh();
+    } catch (e) {
+      const message = (e as Error).message;
+      log.error(`activation: ${message}`);
+      const actions = /nodePath|Node\.js/.test(message) ? ['Open Settings', 'Show Log'] : ['Show Log'];
+      // Not awaited: `ready` must settle even if nobody clicks.
+      void vscode.window.showErrorMessage(`RunLens could not start: ${message}`, ...actions).then((choice) => {
+        if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'runlens.agent.nodePath');
+        if (choice === 'Show Log') log.show();
+      });
+    }
+  })();
+
+  return { agent, tree, ready, activationMs: Date.now() - started };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; VS Code disposes it.
+}

@@ -1,0 +1,169 @@
+// The agent <-> extension protocol: JSON-RPC 2.0 over the agent's stdio.
+// Every request and notification is declared here once, as a discriminated
+// union member with its params and result; both sides derive their typed
+// endpoints from it, so a method added here and not handled is a compile error.
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { IngestWarning, LogFormat, RunStatus } from '../core/ingest/types';
+import type { WireNumber } from './wireNumbers';
+
+/** Bumped on any incompatible change; the extension refuses a mismatching agent. */
+export const PROTOCOL_VERSION = 1;
+
+export interface WireRunSummary {
+  id: number;
+  uid: string;
+  name: string;
+  format: LogFormat;
+  sourceRoot: string;
+  experimentKey: string;
+  experimentName: string;
+  path: string;
+  status: RunStatus;
+  startTime: number | null;
+  endTime: number | null;
+  lastWrite: number | null;
+  seriesCount: number;
+  paramCount: number;
+  pointCount: number;
+  label: string | null;
+  starred: boolean;
+}
+
+export interface WireSeriesSummary {
+  key: string;
+  pointCount: number;
+  stepMin: number | null;
+  stepMax: number | null;
+  valueMin: WireNumber | null;
+  valueMax: WireNumber | null;
+  lastValue: WireNumber;
+  lastStep: WireNumber;
+}
+
+export interface WireRunDetail extends WireRunSummary {
+  note: string | null;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  summaries: Record<string, WireNumber | string>;
+  series: WireSeriesSummary[];
+}
+
+export interface WireSeries {
+  runId: number;
+  key: string;
+  steps: WireNumber[];
+  values: WireNumber[];
+  walls: WireNumber[];
+}
+
+export interface HelloParams {
+  clientName: string;
+  protocolVersion: number;
+}
+
+export interface HelloResult {
+  agentVersion: string;
+  protocolVersion: number;
+  nodeVersion: string;
+  nodePath: string;
+  databasePath: string;
+  schemaVersion: number;
+  formats: LogFormat[];
+}
+
+export interface IngestParams {
+  paths: string[];
+  /** Re-read every source even if its files look unchanged. */
+  force?: boolean;
+}
+
+export interface IngestReport {
+  sourcesFound: number;
+  sourcesRead: number;
+  sourcesUnchanged: number;
+  sourcesRemoved: number;
+  runs: number;
+  points: number;
+  warnings: IngestWarning[];
+  durationMs: number;
+  cancelled: boolean;
+}
+
+export interface ListRunsParams {
+  text?: string;
+  sourceRoot?: string;
+  experimentKey?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ListRunsResult {
+  runs: WireRunSummary[];
+  total: number;
+}
+
+export interface WireExperiment {
+  sourceRoot: string;
+  format: LogFormat;
+  key: string;
+  name: string;
+  lifecycle: 'active' | 'deleted';
+  runCount: number;
+  lastError: string | null;
+}
+
+export type AgentRequest =
+  | { method: 'agent/hello'; params: HelloParams; result: HelloResult }
+  | { method: 'workspace/ingest'; params: IngestParams; result: IngestReport }
+  | { method: 'experiments/list'; params: Record<string, never>; result: { experiments: WireExperiment[] } }
+  | { method: 'runs/list'; params: ListRunsParams; result: ListRunsResult }
+  | { method: 'runs/get'; params: { id: number }; result: WireRunDetail | null }
+  | { method: 'series/get'; params: { runId: number; key: string; stepMin?: number; stepMax?: number }; result: WireSeries | null }
+  | { method: 'agent/shutdown'; params: Record<string, never>; result: null };
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface ProgressParams {
+  /** Correlates with the request that started the work. */
+  operation: 'ingest';
+  done: number;
+  total: number;
+  message: string;
+}
+
+export type AgentNotification =
+  | { method: 'agent/log'; params: { level: LogLevel; message: string } }
+  | { method: 'agent/progress'; params: ProgressParams }
+  | { method: 'runs/changed'; params: { sourceRoots: string[] } };
+
+export type AgentRequestMethod = AgentRequest['method'];
+export type AgentNotificationMethod = AgentNotification['method'];
+export type RequestParams<M extends AgentRequestMethod> = Extract<AgentRequest, { method: M }>['params'];
+export type RequestResult<M extends AgentRequestMethod> = Extract<AgentRequest, { method: M }>['result'];
+export type NotificationParams<M extends AgentNotificationMethod> = Extract<AgentNotification, { method: M }>['params'];
+
+/** Mapped over the unions: leaving out a method is a type error. */
+export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestParams<M>, RequestResult<M>, void> } = {
+  'agent/hello': new RequestType('agent/hello'),
+  'workspace/ingest': new RequestType('workspace/ingest'),
+  'experiments/list': new RequestType('experiments/list'),
+  'runs/list': new RequestType('runs/list'),
+  'runs/get': new RequestType('runs/get'),
+  'series/get': new RequestType('series/get'),
+  'agent/shutdown': new RequestType('agent/shutdown'),
+};
+
+export const agentNotifications: { [M in AgentNotificationMethod]: NotificationType<NotificationParams<M>> } = {
+  'agent/log': new NotificationType('agent/log'),
+  'agent/progress': new NotificationType('agent/progress'),
+  'runs/changed': new NotificationType('runs/changed'),
+};
+
+/** The agent implements one handler per request; the type makes the set exhaustive. */
+export type AgentRequestHandlers = {
+  [M in AgentRequestMethod]: (params: RequestParams<M>, token: { isCancellationRequested: boolean; onCancellationRequested: (listener: () => void) => unknown }) => Promise<RequestResult<M>> | RequestResult<M>;
+};
+
+export type AgentNotificationHandlers = {
+  [M in AgentNotificationMethod]: (params: NotificationParams<M>) => void;
+};

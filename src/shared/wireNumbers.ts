@@ -1,0 +1,38 @@
+// JSON has no NaN or Infinity (JSON.stringify turns them into null, which a
+// chart would draw as 0). Every metric value that crosses a process boundary
+// goes through these two functions.
+
+export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+export function toWire(v: number): WireNumber {
+  if (Number.isFinite(v)) return v;
+  if (Number.isNaN(v)) return 'NaN';
+  return v > 0 ? 'Infinity' : '-Infinity';
+}
+
+export function fromWire(v: WireNumber): number {
+  switch (v) {
+    case 'NaN':
+      return NaN;
+    case 'Infinity':
+      return Infinity;
+    case '-Infinity':
+      return -Infinity;
+    default:
+      return v;
+  }
+}
+
+export function toWireArray(values: ArrayLike<number>): WireNumber[] {
+  const out = new Array<WireNumber>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toWire(values[i]);
+  return out;
+}
+
+/** Formats a value for people: full precision, and NaN/inf spelled out. */
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return String(v);
+}
