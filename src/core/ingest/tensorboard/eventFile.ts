@@ -1,0 +1,101 @@
+// One event file, from a cursor to its current end: framing (tfrecord.ts) +
+// event decoding (events.ts), accumulated into per-tag series. The returned
+// cursor lets a caller re-read a file that is still being written from where
+// this read stopped, getting only the new points.
+import type { IngestWarning, MetricSeriesData } from '../types';
+import { decodeEvent } from './events';
+import type { SessionStartInfo } from './hparams';
+import { FILE_START, readRecordsFromFile, type RecordCursor } from './tfrecord';
+
+export interface EventFileContent {
+  file: string;
+  /** Pass back to continue after the last complete record. */
+  cursor: RecordCursor;
+  /** Complete records read in this pass, including skipped kinds (graphs, images...). */
+  records: number;
+  /** From the file's first event ("brain.Event:2"), when this pass saw it. */
+  fileVersion?: string;
+  /** Wall time (ms since the epoch) of the first event read in this pass that has one; NaN if none. */
+  firstWallTimeMs: number;
+  /** Scalar series by tag, points in file order. */
+  scalars: Map<string, MetricSeriesData>;
+  /** The last hparams session start seen in this pass. */
+  sessionStart?: SessionStartInfo;
+  warnings: IngestWarning[];
+}
+
+/** A file full of undecodable records should not bury every other warning. */
+const MAX_DECODE_WARNINGS_PER_FILE = 10;
+
+export interface ReadEventFileOptions {
+  signal?: AbortSignal;
+  windowBytes?: number;
+}
+
+/**
+ * Reads `filePath` from `cursor` (the start by default). I/O errors are
+ * thrown; damaged records become warnings and everything else is kept.
+ */
+export async function readEventFile(
+  filePath: string,
+  cursor: RecordCursor = FILE_START,
+  options: ReadEventFileOptions = {},
+): Promise<EventFileContent> {
+  const content: EventFileContent = {
+    file: filePath,
+    cursor,
+    records: 0,
+    firstWallTimeMs: NaN,
+    scalars: new Map(),
+    warnings: [],
+  };
+  let undecodable = 0;
+
+  const scan = await readRecordsFromFile(
+    filePath,
+    cursor,
+    (data, recordOffset) => {
+      let event;
+      try {
+        event = decodeEvent(data);
+      } catch (e) {
+        // The checksum matched, so the writer wrote this: a newer schema or a
+        // bug on their side. Skip just this record.
+        undecodable++;
+        if (undecodable <= MAX_DECODE_WARNINGS_PER_FILE) {
+          content.warnings.push({
+            file: filePath,
+            message: `Undecodable event at byte ${recordOffset}: ${e instanceof Error ? e.message : String(e)}`,
+          });
+        }
+        return;
+      }
+      const wallMs = event.wallTimeSeconds * 1000;
+      if (Number.isNaN(content.firstWallTimeMs) && !Number.isNaN(wallMs)) content.firstWallTimeMs = wallMs;
+      if (event.fileVersion !== undefined) content.fileVersion ??= event.fileVersion;
+      if (event.sessionStart) content.sessionStart = event.sessionStart;
+      for (const { tag, value } of event.scalars) {
+        let series = content.scalars.get(tag);
+        if (!series) {
+          series = { steps: [], values: [], walls: [] };
+          content.scalars.set(tag, series);
+        }
+        series.steps.push(event.step);
+        series.values.push(value);
+        series.walls.push(wallMs);
+      }
+    },
+    options,
+  );
+
+  if (undecodable > MAX_DECODE_WARNINGS_PER_FILE) {
+    content.warnings.push({
+      file: filePath,
+      message: `${undecodable - MAX_DECODE_WARNINGS_PER_FILE} more undecodable events not listed.`,
+    });
+  }
+  content.warnings.unshift(...scan.warnings);
+  content.cursor = scan.cursor;
+  content.records = scan.records;
+  return content;
+}

@@ -1,0 +1,215 @@
+// TFRecord framing: every record is
+//   uint64 LE length | uint32 LE masked CRC-32C of those 8 bytes | data | uint32 LE masked CRC-32C of data
+//
+// Event files are appended to by a live training process, so reading is
+// incremental: a scan starts at a cursor and returns the cursor just past the
+// last complete record. A short record at the end is "not written yet", not an
+// error: the next scan starts at it again. A checksum mismatch is damage: it is
+// reported once (file and byte offset), and the scan either skips the one bad
+// record (when its length is trustworthy) or slides forward byte by byte until
+// a header checks out again, keeping every record read before and after.
+import * as fs from 'node:fs';
+import type { IngestWarning } from '../types';
+import { maskedCrc32c } from './crc32c';
+
+export const RECORD_HEADER_BYTES = 12;
+export const RECORD_FOOTER_BYTES = 4;
+
+/** Protobuf messages cannot exceed 2 GiB, so a longer length is damage even if its checksum matches. */
+const MAX_RECORD_DATA_BYTES = 0x7fffffff;
+
+/** Where to continue reading a file. Persist it between reads of a growing file. */
+export interface RecordCursor {
+  /** Byte offset just after the last complete record (or of the damaged bytes still being skipped). */
+  readonly offset: number;
+  /**
+   * True while skipping damaged bytes. The damage was already reported; the
+   * next scan keeps looking for a valid header without reporting it again.
+   */
+  readonly resyncing: boolean;
+}
+
+export const FILE_START: RecordCursor = { offset: 0, resyncing: false };
+
+export interface RecordScanResult {
+  cursor: RecordCursor;
+  /** Complete, checksum-verified records handed to the callback. */
+  records: number;
+  warnings: IngestWarning[];
+  /**
+   * Bytes needed from `cursor.offset` to finish the record that stopped the
+   * scan (12 while even the header is incomplete). Lets a windowed file
+   * reader size its next read to a record larger than its window.
+   */
+  bytesNeededAtCursor: number;
+}
+
+/**
+ * Receives one record's data as a view into the scan buffer: it is only valid
+ * during the call (the buffer is reused), so decode it or copy it.
+ */
+export type RecordHandler = (data: Buffer, recordOffset: number) => void;
+
+/**
+ * Scans the records in `bytes`, which hold the file's bytes starting at file
+ * offset `bytesFileOffset`, beginning at `cursor.offset`. `file` only names the
+ * file in warnings.
+ */
+export function scanRecords(
+  bytes: Buffer,
+  bytesFileOffset: number,
+  cursor: RecordCursor,
+  file: string,
+  onRecord: RecordHandler,
+): RecordScanResult {
+  let pos = cursor.offset - bytesFileOffset;
+  if (pos < 0 || pos > bytes.length) {
+    throw new RangeError(`cursor ${cursor.offset} is outside the buffer [${bytesFileOffset}, ${bytesFileOffset + bytes.length}]`);
+  }
+  const warnings: IngestWarning[] = [];
+  let resyncing = cursor.resyncing;
+  let records = 0;
+  let bytesNeededAtCursor: number;
+
+  for (;;) {
+    const available = bytes.length - pos;
+    if (available < RECORD_HEADER_BYTES) {
+      bytesNeededAtCursor = RECORD_HEADER_BYTES;
+      break;
+    }
+    const lengthLow = bytes.readUInt32LE(pos);
+    const lengthHigh = bytes.readUInt32LE(pos + 4);
+    const headerIntact =
+      bytes.readUInt32LE(pos + 8) === maskedCrc32c(bytes, pos, pos + 8) &&
+      lengthHigh === 0 &&
+      lengthLow <= MAX_RECORD_DATA_BYTES;
+    if (!headerIntact) {
+      if (!resyncing) {
+        warnings.push({
+          file,
+          message: `Damaged TFRecord header at byte ${bytesFileOffset + pos} (length checksum mismatch); skipping to the next intact record.`,
+        });
+        resyncing = true;
+      }
+      pos += 1;
+      continue;
+    }
+    const dataLength = lengthLow;
+    const recordLength = RECORD_HEADER_BYTES + dataLength + RECORD_FOOTER_BYTES;
+    if (available < recordLength) {
+      // Either still being written, or (rarely, while resyncing) a chance
+      // header match: both resolve once more bytes exist.
+      bytesNeededAtCursor = recordLength;
+      break;
+    }
+    const dataStart = pos + RECORD_HEADER_BYTES;
+    const dataEnd = dataStart + dataLength;
+    if (bytes.readUInt32LE(dataEnd) !== maskedCrc32c(bytes, dataStart, dataEnd)) {
+      if (resyncing) {
+        // A header that matched by chance inside damaged bytes: keep sliding.
+        pos += 1;
+        continue;
+      }
+      // The length was verified, so only this record is lost; the next one starts right after it.
+      warnings.push({
+        file,
+        message: `Damaged TFRecord at byte ${bytesFileOffset + pos} (data checksum mismatch, ${dataLength} bytes); record skipped.`,
+      });
+      pos += recordLength;
+      continue;
+    }
+    resyncing = false;
+    onRecord(bytes.subarray(dataStart, dataEnd), bytesFileOffset + pos);
+    records++;
+    pos += recordLength;
+  }
+  return { cursor: { offset: bytesFileOffset + pos, resyncing }, records, warnings, bytesNeededAtCursor };
+}
+
+export interface FileRecordReadOptions {
+  /** Stop at this file offset instead of the file's size when the read started. */
+  endOffset?: number;
+  /** Bytes read per system call; records larger than this are read whole. */
+  windowBytes?: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads the records of `filePath` from `cursor` to the end of the file as it
+ * is now (its size is taken once, so a writer appending meanwhile does not
+ * keep us chasing it; those records are for the next read). Reads in windows
+ * so a multi-gigabyte file with images never sits in memory whole.
+ */
+export async function readRecordsFromFile(
+  filePath: string,
+  cursor: RecordCursor,
+  onRecord: RecordHandler,
+  options: FileRecordReadOptions = {},
+): Promise<RecordScanResult> {
+  const handle = await fs.promises.open(filePath, 'r');
+  try {
+    const endOffset = options.endOffset ?? (await handle.stat()).size;
+    return await readRecordsFromHandle(handle, cursor, endOffset, filePath, onRecord, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads the records in the byte range [`cursor.offset`, `endOffset`) of an open file. */
+export async function readRecordsFromHandle(
+  handle: fs.promises.FileHandle,
+  cursor: RecordCursor,
+  endOffset: number,
+  file: string,
+  onRecord: RecordHandler,
+  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal'> = {},
+): Promise<RecordScanResult> {
+  const windowBytes = Math.max(RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES, options.windowBytes ?? DEFAULT_WINDOW_BYTES);
+  const warnings: IngestWarning[] = [];
+  let records = 0;
+  let current = cursor;
+  let bytesNeededAtCursor = RECORD_HEADER_BYTES;
+  let window = Buffer.allocUnsafe(0);
+
+  while (current.offset < endOffset) {
+    options.signal?.throwIfAborted();
+    const wanted = Math.min(endOffset - current.offset, Math.max(windowBytes, bytesNeededAtCursor));
+    if (window.length < wanted) window = Buffer.allocUnsafe(wanted);
+    const got = await readFully(handle, window, wanted, current.offset);
+    const scan = scanRecords(window.subarray(0, got), current.offset, current, file, onRecord);
+    warnings.push(...scan.warnings);
+    records += scan.records;
+    bytesNeededAtCursor = scan.bytesNeededAtCursor;
+    const reachedEnd = current.offset + got >= endOffset || got < wanted;
+    current = scan.cursor;
+    // At the end of the range an incomplete record is the writer's unfinished
+    // tail. Elsewhere the next window starts at it and is made big enough.
+    if (reachedEnd) break;
+  }
+  return { cursor: current, records, warnings, bytesNeededAtCursor };
+}
+
+/** Reads until `length` bytes or end of file (the file may have been truncated meanwhile). */
+async function readFully(handle: fs.promises.FileHandle, into: Buffer, length: number, position: number): Promise<number> {
+  let total = 0;
+  while (total < length) {
+    const { bytesRead } = await handle.read(into, total, length - total, position + total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  return total;
+}
+
+/** Frames `data` as one TFRecord (header, data, footer), ready to append to a file. */
+export function frameRecord(data: Uint8Array): Buffer {
+  if (data.length > MAX_RECORD_DATA_BYTES) throw new RangeError(`record of ${data.length} bytes is larger than a protobuf message can be`);
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + data.length + RECORD_FOOTER_BYTES);
+  record.writeUInt32LE(data.length, 0);
+  record.writeUInt32LE(0, 4);
+  record.writeUInt32LE(maskedCrc32c(record, 0, 8), 8);
+  record.set(data, RECORD_HEADER_BYTES);
+  record.writeUInt32LE(maskedCrc32c(data), RECORD_HEADER_BYTES + data.length);
+  return record;
+}
