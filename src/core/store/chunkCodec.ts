@@ -7,6 +7,8 @@
 // exactly a float32 (TensorBoard writes float32), steps and wall times are
 // zigzag-varint deltas when they are integers, else float64.
 
+import * as os from 'node:os';
+
 export const CHUNK_POINTS = 4096;
 const CODEC_VERSION = 1;
 
@@ -84,15 +86,11 @@ class ByteWriter {
     }
     this.buffer[this.offset++] = n;
   }
-  f64(v: number): void {
-    this.ensure(8);
-    this.buffer.writeDoubleLE(v, this.offset);
-    this.offset += 8;
-  }
-  f32(v: number): void {
-    this.ensure(4);
-    this.buffer.writeFloatLE(v, this.offset);
-    this.offset += 4;
+  /** Bulk copy of a typed array's bytes (the platform is little-endian; checked below). */
+  bytes(view: ArrayBufferView): void {
+    this.ensure(view.byteLength);
+    this.buffer.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), this.offset);
+    this.offset += view.byteLength;
   }
   result(): Buffer {
     return this.buffer.subarray(0, this.offset);
@@ -116,16 +114,31 @@ class ByteReader {
       scale *= 0x80;
     }
   }
-  f64(): number {
-    const v = this.buffer.readDoubleLE(this.offset);
-    this.offset += 8;
-    return v;
+  /** Copies `count` elements into a fresh (aligned) typed array. */
+  float64s(out: Float64Array): void {
+    const byteLength = out.length * 8;
+    if (this.offset + byteLength > this.buffer.length) throw new Error('chunk blob is truncated');
+    new Uint8Array(out.buffer, out.byteOffset, byteLength).set(this.buffer.subarray(this.offset, this.offset + byteLength));
+    this.offset += byteLength;
   }
-  f32(): number {
-    const v = this.buffer.readFloatLE(this.offset);
-    this.offset += 4;
-    return v;
+  float32s(count: number): Float32Array {
+    const byteLength = count * 4;
+    if (this.offset + byteLength > this.buffer.length) throw new Error('chunk blob is truncated');
+    const out = new Float32Array(count);
+    new Uint8Array(out.buffer).set(this.buffer.subarray(this.offset, this.offset + byteLength));
+    this.offset += byteLength;
+    return out;
   }
+}
+
+function slice(column: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  if (ArrayBuffer.isView(column)) return (column as unknown as Float64Array).subarray(from, to);
+  return Array.prototype.slice.call(column, from, to) as number[];
+}
+
+if (os.endianness() !== 'LE') {
+  // Blobs are little-endian by definition; bulk copies assume the host is too.
+  throw new Error('RunLens chunk codec needs a little-endian host');
 }
 
 const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
@@ -151,10 +164,10 @@ function writeColumn(w: ByteWriter, column: ArrayLike<number>, from: number, to:
       return;
     }
     case NumberEncoding.Float32:
-      for (let i = from; i < to; i++) w.f32(column[i]);
+      w.bytes(Float32Array.from(slice(column, from, to)));
       return;
     case NumberEncoding.Float64:
-      for (let i = from; i < to; i++) w.f64(column[i]);
+      w.bytes(column instanceof Float64Array ? column.subarray(from, to) : Float64Array.from(slice(column, from, to)));
       return;
     default: {
       const unknown: never = encoding;
@@ -177,10 +190,10 @@ function readColumn(r: ByteReader, out: Float64Array, encoding: NumberEncoding):
       return;
     }
     case NumberEncoding.Float32:
-      for (let i = 0; i < out.length; i++) out[i] = r.f32();
+      out.set(r.float32s(out.length));
       return;
     case NumberEncoding.Float64:
-      for (let i = 0; i < out.length; i++) out[i] = r.f64();
+      r.float64s(out);
       return;
     default:
       throw new Error(`chunk blob has unknown column encoding ${String(encoding)}`);

@@ -1,0 +1,45 @@
+// `npm run bench`: prints figures and ratios against baselines measured in the
+// same run (these machines are noisy; absolute numbers alone mean little).
+// Targets are printed next to the figures; nothing here is a timed test.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { benchAgentStart } from './agentStart';
+import { benchStoreWrite } from './storeWrite';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-'));
+  const points = Number(process.env.RUNLENS_BENCH_POINTS ?? 1_000_000);
+  try {
+    console.log(`RunLens benchmarks (node ${process.version}, ${os.cpus().length} cpus)\n`);
+
+    const w = benchStoreWrite(dir, points);
+    console.log(`store write, ${fmt(w.points)} points of one series`);
+    console.log(`  bare one-row-per-point INSERT loop : ${fmt(w.bareRowsPerSec)} rows/s, ${fmt(w.bareBytesPerPoint, 1)} bytes/point`);
+    console.log(`  RunLens chunked store             : ${fmt(w.storePointsPerSec)} points/s, ${fmt(w.storeBytesPerPoint, 1)} bytes/point`);
+    console.log(`  ratio store/bare                  : ${fmt(w.ratio, 1)}x  (target >= 5x: ${verdict(w.ratio >= 5)})`);
+    console.log(`  bytes per point                   : ${fmt(w.storeBytesPerPoint, 1)}  (target <= 20: ${verdict(w.storeBytesPerPoint <= 20)})\n`);
+
+    const a = await benchAgentStart(dir);
+    console.log('agent start (spawn to hello answered, median of 5)');
+    console.log(`  bare \`node -e 0\`                   : ${fmt(a.bareNodeMs, 1)} ms`);
+    console.log(`  agent                             : ${fmt(a.agentHelloMs, 1)} ms  (${fmt(a.ratio, 1)}x a bare node start)\n`);
+
+    const activation = process.env.RUNLENS_ACTIVATION_FILE;
+    if (activation && fs.existsSync(activation)) {
+      console.log(`extension activation (from the real VS Code host run): ${fs.readFileSync(activation, 'utf8').trim()}`);
+    } else {
+      console.log('extension activation: measured in a real VS Code host by `npm run bench:host` (needs the host setup)');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
