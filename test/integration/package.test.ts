@@ -1,0 +1,37 @@
+// `npm run package` builds a lean, working .vsix: the bundles and the agent's
+// native modules, and none of the sources, tests or dev dependencies.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { makeTempDir, repoRoot } from '../support/fixtures';
+
+test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 }, () => {
+  const out = path.join(makeTempDir(), 'runlens.vsix');
+  const log = execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'package.mjs'), '--out', out], { cwd: repoRoot, encoding: 'utf8' });
+  assert.match(log, /packaged .*runlens\.vsix: [\d.]+ MiB/);
+  const listing = execFileSync('python3', ['-m', 'zipfile', '-l', out], { encoding: 'utf8' });
+  const files = listing
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s{2,}/)[0])
+    .filter(Boolean);
+  for (const required of [
+    'extension/package.json',
+    'extension/dist/extension.js',
+    'extension/dist/agent.js',
+    'extension/media/runlens.svg',
+    'extension/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+    'extension/node_modules/better-sqlite3/lib/index.js',
+    'extension/node_modules/bindings/bindings.js',
+  ]) {
+    assert.ok(files.includes(required), `${required} is in the vsix`);
+  }
+  for (const forbidden of [/^extension\/src\//, /^extension\/test\//, /^extension\/out\//, /node_modules\/typescript\//, /node_modules\/esbuild/, /\.map$/, /^extension\/demo\//]) {
+    const hit = files.find((f) => forbidden.test(f));
+    assert.equal(hit, undefined, `${hit} should not be packaged`);
+  }
+  const size = fs.statSync(out).size;
+  assert.ok(size < 40 * 1024 * 1024, `vsix is ${size} bytes`);
+});
