@@ -12,28 +12,15 @@ import { SqliteRunStore } from '../core/store/sqliteStore';
 import type { RunStore, RunSummary } from '../core/store/types';
 import { formatValue, toWireArray } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
+import type { CliIO, Command } from './command';
 import { AgentServer } from './server';
 import { formatTime, renderTable } from './table';
 import { AGENT_VERSION } from './version';
-
-export interface CliIO {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** Whether stderr is a terminal (progress lines redraw in place). */
-  interactive: boolean;
-}
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   db: { value: true, description: 'database file (default: $RUNLENS_DB, else ~/.local/share/runlens/runlens.db)' },
   help: { value: false, description: 'show help for this command' },
 };
-
-interface Command {
-  usage: string;
-  summary: string;
-  flags: Record<string, FlagSpec>;
-  run(args: ParsedArgs, io: CliIO): Promise<number>;
-}
 
 export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RUNLENS_DB) return path.resolve(env.RUNLENS_DB);
@@ -271,6 +258,8 @@ function topLevelHelp(): string {
   lines.push('', 'exit codes: 0 ok, 1 user error, 2 internal error');
   return lines.join('\n');
 }
+
+export type { CliIO };
 
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
