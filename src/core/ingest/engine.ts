@@ -3,8 +3,9 @@
 // cancel or a crash leaves every finished source complete and nothing half-written.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileFingerprint, RunStore } from '../store/types';
-import type { FormatReader, IngestWarning, SourceCandidate } from './types';
+import type { RunStore } from '../store/types';
+import { readHeadHash } from './fileCursor';
+import type { FileCursor, FormatReader, IngestWarning, SourceCandidate } from './types';
 import { walkFiles } from './walk';
 
 export interface IngestProgress {
@@ -32,12 +33,18 @@ export interface IngestSummary {
   changedRoots: string[];
 }
 
-async function fingerprint(files: readonly string[]): Promise<FileFingerprint[]> {
-  const out: FileFingerprint[] = [];
+interface FileStat {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+async function statFiles(files: readonly string[]): Promise<FileStat[]> {
+  const out: FileStat[] = [];
   for (const file of files) {
     try {
       const st = await fs.promises.stat(file);
-      out.push({ path: file, size: st.size, mtimeMs: st.mtimeMs, readOffset: st.size });
+      out.push({ path: file, size: st.size, mtimeMs: st.mtimeMs });
     } catch {
       // Deleted between discovery and now: the reader will not find it either.
     }
@@ -45,7 +52,26 @@ async function fingerprint(files: readonly string[]): Promise<FileFingerprint[]>
   return out;
 }
 
-function sameFiles(a: readonly FileFingerprint[], b: readonly FileFingerprint[]): boolean {
+/** The reader's cursors where it gave them; a fully-read cursor for every other file. */
+async function cursorsAfterRead(stats: readonly FileStat[], fromReader: readonly FileCursor[] | undefined): Promise<FileCursor[]> {
+  const given = new Map((fromReader ?? []).map((c) => [c.path, c]));
+  const out: FileCursor[] = [];
+  for (const st of stats) {
+    const cursor = given.get(st.path);
+    if (cursor) {
+      out.push(cursor);
+      continue;
+    }
+    try {
+      out.push({ ...st, offset: st.size, headHash: await readHeadHash(st.path, st.size) });
+    } catch {
+      // Gone since: the next read notices.
+    }
+  }
+  return out;
+}
+
+function sameFiles(a: readonly FileStat[], b: readonly FileStat[]): boolean {
   if (a.length !== b.length) return false;
   const byPath = new Map(b.map((f) => [f.path, f]));
   return a.every((f) => {
@@ -113,15 +139,16 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
       break;
     }
     options.onProgress?.({ done, total: candidates.length, message: `${candidate.format}: ${candidate.root}` });
-    const files = await fingerprint(candidate.files);
+    const files = await statFiles(candidate.files);
     const known = store.getSource(candidate.root);
     if (!options.force && known && sameFiles(files, known.files)) {
       summary.sourcesUnchanged++;
     } else {
       const reader = readerOf.get(candidate.format)!;
       try {
-        const parsed = await reader.read(candidate, options.signal);
-        const result = store.replaceSource(parsed, files, parsed.warnings);
+        const previous = !options.force && known ? new Map(known.files.map((f) => [f.path, f])) : undefined;
+        const parsed = await reader.read(candidate, options.signal, previous);
+        const result = store.replaceSource(parsed, await cursorsAfterRead(files, parsed.cursors), parsed.warnings);
         summary.sourcesRead++;
         summary.runs += result.runs;
         summary.points += result.points;

@@ -20,9 +20,19 @@ export interface MetricSeriesData {
   walls: number[];
 }
 
+/**
+ * How a re-read run relates to what the store holds:
+ * - 'replace' (default): this is the whole run; its stored params, tags, summaries and series are replaced.
+ * - 'append': metrics hold only points logged after the previous read; they are appended.
+ *   Params, tags and summaries are complete and replace the stored ones.
+ * - 'keep': the run's files did not change; the store keeps it exactly as it is (only `key` is read).
+ */
+export type RunUpdate = 'replace' | 'append' | 'keep';
+
 export interface ParsedRun {
   /** Stable within its source across re-reads (MLflow run id, TB dir relative to the log root, `version_3`, ...). */
   key: string;
+  update?: RunUpdate;
   name: string;
   /** Absolute path of the run's directory, or of its file for single-file formats. */
   path: string;
@@ -51,8 +61,23 @@ export interface IngestWarning {
   message: string;
 }
 
+/** What is remembered about one file between reads, so the next read can continue where this one stopped. */
+export interface FileCursor {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** Byte offset just after the last complete record or line that was consumed. */
+  offset: number;
+  /** Hash of the file's first bytes: a different head means the file was rewritten, not appended to. */
+  headHash: string;
+  /** Reader-private, JSON-serializable state needed to continue (a CSV header, the current Keras segment...). */
+  state?: unknown;
+}
+
 export interface ParsedSource {
   format: LogFormat;
+  /** One cursor per file read; files without one are remembered as fully read. */
+  cursors?: FileCursor[];
   /** Absolute path of the source root (the `mlruns` dir, the TB log dir, the CSV file, ...). */
   root: string;
   experiments: ParsedExperiment[];
@@ -75,6 +100,12 @@ export interface FormatReader {
    * other than cheap header sniffs, because it runs on every change.
    */
   discover(files: readonly string[]): Promise<SourceCandidate[]>;
-  /** Parse one source completely. Throws only for bugs; bad files become warnings. */
-  read(candidate: SourceCandidate, signal?: AbortSignal): Promise<ParsedSource>;
+  /**
+   * Parse one source. Throws only for bugs; bad files become warnings.
+   * With `previous` (the cursors of the last read, by path) a reader may read
+   * only what was appended and mark runs 'append' or 'keep'; without it, or
+   * when a file shrank or its head changed, it reads that run in full.
+   * A reader that ignores `previous` is correct, only slower.
+   */
+  read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource>;
 }

@@ -162,6 +162,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_experiment ON runs(experiment_id);
     `,
   },
+  {
+    version: 3,
+    description: 'per-file reader state, so appended files are read from where the last read stopped',
+    sql: `
+      ALTER TABLE source_files ADD COLUMN reader_state TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

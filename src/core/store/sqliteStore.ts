@@ -11,7 +11,7 @@ import { MIGRATIONS, type Migration } from './migrations';
 import { loadSqlite } from './nativeSqlite';
 import type {
   ExperimentGroup,
-  FileFingerprint,
+  FileCursor,
   ReplaceSourceResult,
   RunDetail,
   RunQuery,
@@ -204,7 +204,7 @@ export class SqliteRunStore implements RunStore {
          RETURNING id`,
       ),
       deleteSourceFiles: db.prepare(`DELETE FROM source_files WHERE source_id = ?`),
-      insertSourceFile: db.prepare(`INSERT INTO source_files (source_id, path, size, mtime_ms, read_offset) VALUES (?, ?, ?, ?, ?)`),
+      insertSourceFile: db.prepare(`INSERT INTO source_files (source_id, path, size, mtime_ms, read_offset, fingerprint, reader_state) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       upsertExperiment: db.prepare(
         `INSERT INTO experiments (source_id, key, name, lifecycle) VALUES (?, ?, ?, ?)
          ON CONFLICT(source_id, key) DO UPDATE SET name = excluded.name, lifecycle = excluded.lifecycle
@@ -216,10 +216,11 @@ export class SqliteRunStore implements RunStore {
         `INSERT INTO runs (uid, experiment_id, key, name, path, status, start_time, end_time, last_write)
          VALUES (@uid, @experimentId, @key, @name, @path, @status, @startTime, @endTime, @lastWrite)
          ON CONFLICT(experiment_id, key) DO UPDATE SET name = excluded.name, path = excluded.path, status = excluded.status,
-           start_time = excluded.start_time, end_time = excluded.end_time, last_write = excluded.last_write
+           start_time = excluded.start_time, end_time = excluded.end_time, last_write = COALESCE(excluded.last_write, runs.last_write)
          RETURNING id`,
       ),
       runsOfExperiment: db.prepare(`SELECT id, key FROM runs WHERE experiment_id = ?`),
+      runByExperimentAndKey: db.prepare(`SELECT id FROM runs WHERE experiment_id = ? AND key = ?`),
       deleteRun: db.prepare(`DELETE FROM runs WHERE id = ?`),
       deleteParams: db.prepare(`DELETE FROM params WHERE run_id = ?`),
       deleteTags: db.prepare(`DELETE FROM tags WHERE run_id = ?`),
@@ -244,7 +245,7 @@ export class SqliteRunStore implements RunStore {
       chunksInRange: db.prepare(`SELECT data FROM chunks WHERE series_id = ? AND step_max >= ? AND step_min <= ? ORDER BY seq`),
       sourceByRoot: db.prepare(`SELECT id, root, format, ingested_at, last_error FROM sources WHERE root = ?`),
       allSources: db.prepare(`SELECT id, root, format, ingested_at, last_error FROM sources ORDER BY root`),
-      filesOfSource: db.prepare(`SELECT path, size, mtime_ms, read_offset FROM source_files WHERE source_id = ? ORDER BY path`),
+      filesOfSource: db.prepare(`SELECT path, size, mtime_ms, read_offset, fingerprint, reader_state FROM source_files WHERE source_id = ? ORDER BY path`),
       deleteSource: db.prepare(`DELETE FROM sources WHERE root = ?`),
       runById: db.prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} WHERE r.id = ?`),
       runByUid: db.prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} WHERE r.uid = ?`),
@@ -277,22 +278,28 @@ export class SqliteRunStore implements RunStore {
   }
 
   private toSourceRecord(row: SourceRow): SourceRecord {
-    const files = (this.statements.filesOfSource.all(row.id) as { path: string; size: number; mtime_ms: number; read_offset: number }[]).map((f) => ({
-      path: f.path,
-      size: f.size,
-      mtimeMs: f.mtime_ms,
-      readOffset: f.read_offset,
-    }));
+    const files = (
+      this.statements.filesOfSource.all(row.id) as { path: string; size: number; mtime_ms: number; read_offset: number; fingerprint: string | null; reader_state: string | null }[]
+    ).map(
+      (f): FileCursor => ({
+        path: f.path,
+        size: f.size,
+        mtimeMs: f.mtime_ms,
+        offset: f.read_offset,
+        headHash: f.fingerprint ?? '',
+        ...(f.reader_state !== null ? { state: JSON.parse(f.reader_state) as unknown } : {}),
+      }),
+    );
     return { id: row.id, root: row.root, format: row.format, ingestedAt: row.ingested_at, lastError: row.last_error, files };
   }
 
-  replaceSource(parsed: ParsedSource, files: FileFingerprint[], warnings: IngestWarning[] = parsed.warnings): ReplaceSourceResult {
+  replaceSource(parsed: ParsedSource, files: FileCursor[], warnings: IngestWarning[] = parsed.warnings): ReplaceSourceResult {
     const s = this.statements;
     const write = this.db.transaction((): ReplaceSourceResult => {
       const lastError = warnings.length ? warnings.map((w) => `${w.file}: ${w.message}`).join('\n').slice(0, 10_000) : null;
       const { id: sourceId } = s.upsertSource.get(parsed.root, parsed.format, Date.now(), lastError) as { id: number };
       s.deleteSourceFiles.run(sourceId);
-      for (const f of files) s.insertSourceFile.run(sourceId, f.path, f.size, f.mtimeMs, f.readOffset);
+      for (const f of files) s.insertSourceFile.run(sourceId, f.path, f.size, f.mtimeMs, f.offset, f.headHash, f.state === undefined ? null : JSON.stringify(f.state));
 
       let runs = 0;
       let points = 0;
@@ -303,6 +310,16 @@ export class SqliteRunStore implements RunStore {
         keptExperiments.add(experimentId);
         const keptRuns = new Set<number>();
         for (const run of experiment.runs) {
+          const update = run.update ?? 'replace';
+          if (update === 'keep') {
+            const kept = s.runByExperimentAndKey.get(experimentId, run.key) as { id: number } | undefined;
+            if (kept) {
+              keptRuns.add(kept.id);
+              continue;
+            }
+            // Never stored (an earlier read failed part-way): nothing to keep; the next full read adds it.
+            continue;
+          }
           const { id: runId } = s.upsertRun.get({
             uid: runUid(parsed.format, parsed.root, experiment.key, run.key),
             experimentId,
@@ -319,7 +336,7 @@ export class SqliteRunStore implements RunStore {
           s.deleteParams.run(runId);
           s.deleteTags.run(runId);
           s.deleteSummaries.run(runId);
-          s.deleteSeriesOfRun.run(runId);
+          if (update === 'replace') s.deleteSeriesOfRun.run(runId);
           for (const [k, v] of Object.entries(run.params)) s.insertParam.run(runId, k, v);
           for (const [k, v] of Object.entries(run.tags)) s.insertTag.run(runId, k, v);
           for (const [k, v] of Object.entries(run.summaries)) {

@@ -1,14 +1,8 @@
 // The store's public surface. Kept narrow and free of SQLite types so that a
 // PostgreSQL backend (a team's shared tracking server) can implement it later.
-import type { IngestWarning, LogFormat, ParsedSource, RunStatus } from '../ingest/types';
+import type { FileCursor, IngestWarning, LogFormat, ParsedSource, RunStatus } from '../ingest/types';
 
-export interface FileFingerprint {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  /** How far the file was consumed (append-style formats resume here). */
-  readOffset: number;
-}
+export type { FileCursor };
 
 export interface SourceRecord {
   id: number;
@@ -16,7 +10,7 @@ export interface SourceRecord {
   format: LogFormat;
   ingestedAt: number;
   lastError: string | null;
-  files: FileFingerprint[];
+  files: FileCursor[];
 }
 
 export interface RunQuery {
@@ -123,10 +117,12 @@ export interface RunStore {
   listSources(): SourceRecord[];
   getSource(root: string): SourceRecord | undefined;
   /**
-   * Replaces everything read from one source, atomically. Runs are matched by
-   * key so that user annotations (label, note, star, hidden) survive a re-read.
+   * Writes what one read of a source produced, atomically: each run replaced,
+   * appended to or kept as its `update` says; runs the read did not mention are
+   * removed. Runs are matched by key so that user annotations (label, note,
+   * star, hidden) survive a re-read. `files` become the source's cursors.
    */
-  replaceSource(parsed: ParsedSource, files: FileFingerprint[], warnings?: IngestWarning[]): ReplaceSourceResult;
+  replaceSource(parsed: ParsedSource, files: FileCursor[], warnings?: IngestWarning[]): ReplaceSourceResult;
   removeSource(root: string): void;
 
   /** Appends points to a run's series, creating it; fills the last partial chunk first. */

@@ -56,7 +56,7 @@ test('a new database uses WAL, foreign keys and the latest schema', () => {
 test('replaceSource stores runs, params, tags, summaries and exact points, and reads them back', () => {
   const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
   const values = [0.5, NaN, Infinity, -Infinity, 0.17881843447685242];
-  const result = store.replaceSource(source('/logs/mlruns', [{ key: 'r1', values }]), [{ path: '/logs/mlruns/1/r1/metrics/loss', size: 10, mtimeMs: 5, readOffset: 10 }]);
+  const result = store.replaceSource(source('/logs/mlruns', [{ key: 'r1', values }]), [{ path: '/logs/mlruns/1/r1/metrics/loss', size: 10, mtimeMs: 5, offset: 8, headHash: 'abc', state: { header: ['a', 'b'] } }]);
   assert.deepEqual({ runs: result.runs, points: result.points }, { runs: 1, points: 5 });
   const { runs, total } = store.listRuns();
   assert.equal(total, 1);
@@ -74,7 +74,8 @@ test('replaceSource stores runs, params, tags, summaries and exact points, and r
   const points = store.readSeries(runs[0].id, 'loss')!;
   values.forEach((v, i) => assert.ok(Object.is(points.values[i], v)));
   assert.deepEqual(Array.from(points.walls), [2000, 2001, 2002, 2003, 2004]);
-  assert.equal(store.getSource('/logs/mlruns')!.files[0].readOffset, 10);
+  const [cursor] = store.getSource('/logs/mlruns')!.files;
+  assert.deepEqual(cursor, { path: '/logs/mlruns/1/r1/metrics/loss', size: 10, mtimeMs: 5, offset: 8, headHash: 'abc', state: { header: ['a', 'b'] } });
   store.close();
 });
 
@@ -99,6 +100,25 @@ test('re-reading a source keeps run ids and annotations, drops runs that vanishe
   assert.deepEqual(again.findRuns('run-b'), []);
   assert.equal(again.stats().chunks, 1);
   again.close();
+});
+
+test("a run marked 'append' gets only new points added; 'keep' leaves it as stored; unmentioned runs go", () => {
+  const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
+  store.replaceSource(source('/r', [{ key: 'a', values: [1, 2] }, { key: 'b', values: [5] }, { key: 'c', values: [7] }]), []);
+  const next = source('/r', [{ key: 'a', values: [3] }, { key: 'b', values: [] }]);
+  next.experiments[0].runs[0].update = 'append';
+  next.experiments[0].runs[0].metrics.loss.steps = [2];
+  next.experiments[0].runs[1] = { ...next.experiments[0].runs[1], update: 'keep', params: {}, metrics: {} };
+  const result = store.replaceSource(next, []);
+  assert.equal(result.removedRuns, 1);
+  const a = store.findRuns('run-a')[0];
+  assert.deepEqual(Array.from(store.readSeries(a.id, 'loss')!.values), [1, 2, 3]);
+  assert.deepEqual(Array.from(store.readSeries(a.id, 'loss')!.steps), [0, 1, 2]);
+  const b = store.getRun(store.findRuns('run-b')[0].id)!;
+  assert.deepEqual(b.params, { lr: '0.001', nested: 'a: b' }, 'kept run keeps its params');
+  assert.equal(b.pointCount, 1);
+  assert.deepEqual(store.findRuns('run-c'), []);
+  store.close();
 });
 
 test('appendPoints fills the partial last chunk, splits at the chunk size and reads ranges', () => {
