@@ -15,7 +15,7 @@ const out = outIndex > 0 ? path.resolve(process.argv[outIndex + 1]) : path.join(
 
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--production'], { stdio: 'inherit', cwd: root });
 const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-execFileSync(process.execPath, [vsce, 'package', '--out', out, '--allow-missing-repository', '--skip-license'], {
+execFileSync(process.execPath, [vsce, 'package', '--out', out, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links'], {
   stdio: ['ignore', 'inherit', 'inherit'],
   cwd: root,
 });

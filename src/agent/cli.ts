@@ -1,6 +1,5 @@
 // `runlens`: the agent's entry point doubles as a CLI for terminals and CI.
 // Exit codes: 0 ok, 1 user error (one-line message), 2 internal error.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeError, isUserError, UserError } from '../core/errors';
@@ -10,9 +9,10 @@ import { ALL_READERS } from '../core/ingest/registry';
 import { acquireAgentLock } from '../core/store/agentLock';
 import { SqliteRunStore } from '../core/store/sqliteStore';
 import type { RunStore, RunSummary } from '../core/store/types';
-import { formatValue, toWireArray } from '../shared/wireNumbers';
+import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIO, Command } from './command';
+import { exportCommand } from './commands/export';
 import { AgentServer } from './server';
 import { formatTime, renderTable } from './table';
 import { AGENT_VERSION } from './version';
@@ -167,36 +167,7 @@ const commands: Record<string, Command> = {
       });
     },
   },
-  export: {
-    usage: 'runlens export PATH --json [--filter TEXT] [--db FILE]',
-    summary: 'Write every stored run (params, tags, summaries, all metric points) to PATH as JSON ("-" for stdout).',
-    flags: { json: { value: false, description: 'JSON output (the only format so far)' }, filter: { value: true, description: 'only runs matching TEXT' } },
-    async run(args, io) {
-      const target = args.positionals[0];
-      if (!target) throw new UserError('bad-argument', 'export needs an output PATH ("-" for stdout)');
-      return withStore(args, (store) => {
-        const filter = args.flags.get('filter');
-        const { runs } = store.listRuns({ text: typeof filter === 'string' ? filter : undefined, includeHidden: true });
-        const exported = runs.map((summary) => {
-          const run = store.getRun(summary.id)!;
-          const metrics: Record<string, { steps: unknown[]; values: unknown[]; walls: unknown[] }> = {};
-          for (const s of run.series) {
-            const points = store.readSeries(run.id, s.key)!;
-            metrics[s.key] = { steps: toWireArray(points.steps), values: toWireArray(points.values), walls: toWireArray(points.walls) };
-          }
-          const { series: _series, ...rest } = run;
-          return { ...rest, summaries: mapValues(run.summaries), metrics };
-        });
-        const text = JSON.stringify({ runlensVersion: AGENT_VERSION, exportedAt: new Date().toISOString(), runs: exported }, null, 1);
-        if (target === '-') io.out(text);
-        else {
-          fs.writeFileSync(target, text + '\n');
-          io.err(`wrote ${exported.length} runs to ${path.resolve(target)}`);
-        }
-        return 0;
-      });
-    },
-  },
+  export: exportCommand,
   demo: {
     usage: 'runlens demo [DIR] [--db FILE]',
     summary: 'Write the demo workspace (small logs in every supported format) to DIR (default ./demo), ingest it, and print the runs.',

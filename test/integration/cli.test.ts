@@ -54,12 +54,17 @@ test('ingest, runs, show and export round-trip a real Keras log with its restart
   assert.equal(detail.uid, runs[0].uid);
   assert.equal(detail.series.reduce((n, s) => n + s.pointCount, 0), runs[0].pointCount);
 
-  const out = path.join(makeTempDir(), 'export.json');
-  assert.equal(runlens(['export', out, '--json', '--db', db]).code, 0);
-  const exported = JSON.parse(fs.readFileSync(out, 'utf8')) as { runs: { metrics: Record<string, { values: unknown[] }> }[] };
+  const exportedRun = runlens(['export', logDir, '--json']);
+  assert.equal(exportedRun.code, 0, exportedRun.stderr);
+  const exported = JSON.parse(exportedRun.stdout) as { runs: { path: string; format: string; metrics: Record<string, unknown[][]> }[] };
   assert.equal(exported.runs.length, summary.runs);
-  const points = exported.runs.reduce((n, r) => n + Object.values(r.metrics).reduce((m, s) => m + s.values.length, 0), 0);
+  assert.deepEqual(
+    exported.runs.map((r) => r.path),
+    Array.from({ length: summary.runs }, (_, i) => `training_log.csv#${i + 1}`),
+  );
+  const points = exported.runs.reduce((n, r) => n + Object.values(r.metrics).reduce((m, s) => m + s.length, 0), 0);
   assert.equal(points, summary.points);
+  assert.ok(!fs.existsSync(path.join(logDir, '.runlens')), 'export without --db writes no database next to the logs');
 });
 
 test('show of a run that does not exist is a user error naming the database', () => {

@@ -35,6 +35,8 @@ const OTHER_FORMAT_DIRS = /\/(?:mlruns|plots\/metrics|scalars)\//;
 interface SniffResult { mtimeMs: number; size: number; separator: string | undefined }
 /** Discovery runs on every change; re-read a header only when the file changed. */
 const sniffCache = new Map<string, SniffResult>();
+/** Forget everything past this many entries, so deleted files cannot grow the cache forever. */
+const SNIFF_CACHE_LIMIT = 100_000;
 
 /**
  * The separator if `headerLine` is a Keras CSVLogger header: first column
@@ -69,6 +71,7 @@ async function sniffSeparator(file: string): Promise<string | undefined> {
   } catch {
     separator = undefined;
   }
+  if (sniffCache.size >= SNIFF_CACHE_LIMIT) sniffCache.clear();
   sniffCache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, separator });
   return separator;
 }

@@ -17,6 +17,7 @@ import {
   describeError,
   emptySeries,
   listFilesRecursive,
+  mapWithConcurrency,
   parseFiniteToken,
   parseNumberToken,
   readTextFile,
@@ -36,6 +37,7 @@ type RunDataKind = (typeof RUN_DATA_DIRS)[number];
 /** The name MLflow's docs use for the SQLite backend (`sqlite:///mlflow.db`). */
 export const MLFLOW_SQLITE_FILE = 'mlflow.db';
 
+const FILE_READ_CONCURRENCY = 32;
 /** MLflow's RunStatus enum as the file store persists it. */
 const STATUS_BY_NUMBER: Record<number, RunStatus> = { 1: 'running', 2: 'scheduled', 3: 'finished', 4: 'failed', 5: 'killed' };
 
@@ -52,6 +54,7 @@ export const mlflowReader: FormatReader = {
       }
     }
     const roots = findFileStoreRoots(files);
+    if (roots.length === 0) return candidates;
     const filesByRoot = new Map<string, string[]>(roots.map((root) => [root, []]));
     for (const file of files) {
       const root = enclosingRoot(file, filesByRoot);
@@ -182,8 +185,11 @@ async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal): 
     const experiment = await readExperiment(root, experimentFiles, warnings, signal);
     if (!experiment) continue;
     if (usedKeys.has(experiment.key)) {
-      warnings.add(path.posix.join(root, experimentFiles.deleted ? TRASH_DIR : '', experimentFiles.dirName), `experiment id ${experiment.key} appears twice; this copy is listed as "${experiment.key} (deleted)"`);
-      experiment.key = `${experiment.key} (deleted)`;
+      // Two folders claim one id (a copy, or a restored experiment still in .trash): keep both, apart.
+      const relativeDir = `${experimentFiles.deleted ? `${TRASH_DIR}/` : ''}${experimentFiles.dirName}`;
+      const distinctKey = `${experiment.key} (${relativeDir})`;
+      warnings.add(`${root}/${relativeDir}`, `experiment id ${experiment.key} is used by another folder too; this one is listed as "${distinctKey}"`);
+      experiment.key = distinctKey;
     }
     usedKeys.add(experiment.key);
     experiments.push(experiment);
@@ -218,7 +224,8 @@ async function readExperiment(
   } else {
     // Without meta.yaml MLflow ignores the folder; keep its runs (data is never
     // thrown away) under the folder name, and say why the name looks raw.
-    if (![...files.runs.values()].some((run) => run.metaFile)) return undefined;
+    const runs = [...files.runs.values()];
+    if (!runs.some((run) => run.metaFile || run.params.length + run.tags.length + run.metrics.length > 0)) return undefined;
     warnings.add(experimentPath, 'experiment folder has runs but no meta.yaml; listed under its folder name');
   }
   const key = textOf(meta.experiment_id) ?? files.dirName;
@@ -256,17 +263,17 @@ async function readRun(
   const params = await readKeyValueFiles(files.params, warnings);
   const tags = await readKeyValueFiles(files.tags, warnings);
   const metrics: Record<string, MetricSeriesData> = {};
-  for (const [key, file] of files.metrics.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    let text: string;
-    try {
-      text = await readTextFile(file);
-    } catch (error) {
-      warnings.add(file, `cannot read metric file: ${describeError(error)}`);
-      continue;
+  const metricFiles = files.metrics.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const texts = await readAllTexts(metricFiles.map(([, file]) => file));
+  metricFiles.forEach(([key, file], index) => {
+    const text = texts[index];
+    if (text instanceof Error) {
+      warnings.add(file, `cannot read metric file: ${describeError(text)}`);
+      return;
     }
     const series = parseMetricHistory(text, file, warnings);
     if (series.steps.length > 0) metrics[key] = series;
-  }
+  });
 
   const runId = textOf(meta?.run_id) ?? textOf(meta?.run_uuid) ?? files.dirName;
   const name = nonEmpty(textOf(meta?.run_name)) ?? nonEmpty(textOf(meta?.name)) ?? nonEmpty(tags['mlflow.runName']) ?? runId;
@@ -303,15 +310,29 @@ async function readYamlMapping(file: string, warnings: WarningCollector): Promis
 
 /** Params and tags: one file per key, the whole content is the value (no trailing newline by design). */
 async function readKeyValueFiles(entries: Array<[string, string]>, warnings: WarningCollector): Promise<Record<string, string>> {
+  const sorted = entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const texts = await readAllTexts(sorted.map(([, file]) => file));
   const result: Record<string, string> = {};
-  for (const [key, file] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    try {
-      result[key] = await readTextFile(file);
-    } catch (error) {
-      warnings.add(file, `cannot read: ${describeError(error)}`);
-    }
-  }
+  sorted.forEach(([key, file], index) => {
+    const text = texts[index];
+    if (text instanceof Error) warnings.add(file, `cannot read: ${describeError(text)}`);
+    else result[key] = text;
+  });
   return result;
+}
+
+/**
+ * Reads many small files concurrently (a store can hold tens of thousands);
+ * results keep the input order so warnings come out in a stable order.
+ */
+async function readAllTexts(files: readonly string[]): Promise<Array<string | Error>> {
+  return mapWithConcurrency(files, FILE_READ_CONCURRENCY, async (file) => {
+    try {
+      return await readTextFile(file);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  });
 }
 
 /**

@@ -259,11 +259,8 @@ export class WarningCollector {
 
 /** Turns an unknown thrown value into a one-line reason for a warning. */
 export function describeError(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
-    const message = error instanceof Error ? error.message : String(error);
-    return `${error.code}: ${message}`;
-  }
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
 }
 
 /** Absolute paths with '/' separators, the form discovery receives. */

@@ -124,12 +124,22 @@ class NodeConverter {
   }
 
   private convertMap(items: Pair[], depth: number): unknown {
-    const result: Record<string, unknown> = {};
+    // `<<: *base` (or a list of them) merges mappings in; keys written in this
+    // mapping win, and among merged ones the first source wins, as in YAML 1.1.
+    const merged: Record<string, unknown> = {};
+    const explicit: Record<string, unknown> = {};
     for (const pair of items) {
-      const key = this.keyText(pair.key, depth);
-      result[key] = this.convert(pair.value, depth + 1);
+      if (isMergeKey(pair.key)) {
+        const sources = this.convert(pair.value, depth + 1);
+        for (const source of Array.isArray(sources) ? sources : [sources]) {
+          if (!isPlainObject(source)) continue;
+          for (const [key, value] of Object.entries(source)) if (!(key in merged)) merged[key] = value;
+        }
+        continue;
+      }
+      explicit[this.keyText(pair.key, depth)] = this.convert(pair.value, depth + 1);
     }
-    return result;
+    return { ...merged, ...explicit };
   }
 
   private convertSeq(items: unknown[], tag: string | undefined, depth: number): unknown {
@@ -262,4 +272,10 @@ export function leafToString(leaf: unknown): string {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** The `<<` merge key: the yaml library marks it with a symbol value when merge keys are on. */
+function isMergeKey(key: unknown): boolean {
+  if (!YAML.isScalar(key)) return false;
+  return typeof key.value === 'symbol' || (key.value === '<<' && key.type === 'PLAIN');
 }

@@ -105,6 +105,7 @@ interface RunRow {
   source_root: string;
   experiment_key: string;
   experiment_name: string;
+  run_key: string;
   path: string;
   status: RunStatus;
   start_time: number | null;
@@ -121,7 +122,7 @@ interface RunRow {
 
 const RUN_COLUMNS = `
   r.id, r.uid, r.name, s.format, s.root AS source_root, e.key AS experiment_key, e.name AS experiment_name,
-  r.path, r.status, r.start_time, r.end_time, r.last_write, r.label, r.note, r.starred, r.hidden,
+  r.key AS run_key, r.path, r.status, r.start_time, r.end_time, r.last_write, r.label, r.note, r.starred, r.hidden,
   (SELECT COUNT(*) FROM series WHERE run_id = r.id) AS series_count,
   (SELECT COUNT(*) FROM params WHERE run_id = r.id) AS param_count,
   (SELECT SUM(point_count) FROM series WHERE run_id = r.id) AS point_count`;
@@ -136,6 +137,7 @@ function toSummary(row: RunRow): RunSummary {
     sourceRoot: row.source_root,
     experimentKey: row.experiment_key,
     experimentName: row.experiment_name,
+    runKey: row.run_key,
     path: row.path,
     status: row.status,
     startTime: row.start_time,

@@ -36,6 +36,8 @@ export interface RunSummary {
   sourceRoot: string;
   experimentKey: string;
   experimentName: string;
+  /** The run's key within its experiment, as the reader gave it (MLflow run id, `version_0`, `segment-2`...). */
+  runKey: string;
   path: string;
   status: RunStatus;
   startTime: number | null;
