@@ -1,6 +1,5 @@
 // `runlens`: the agent's entry point doubles as a CLI for terminals and CI.
 // Exit codes: 0 ok, 1 user error (one-line message), 2 internal error.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeError, isUserError, UserError } from '../core/errors';
 import { generateDemoWorkspace } from '../core/demo/generateDemo';
@@ -13,6 +12,8 @@ import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIO, Command } from './command';
 import { exportCommand } from './commands/export';
+import { watchCommand } from './commands/watch';
+import { defaultDatabasePath } from './paths';
 import { AgentServer } from './server';
 import { formatTime, renderTable } from './table';
 import { AGENT_VERSION } from './version';
@@ -21,12 +22,6 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   db: { value: true, description: 'database file (default: $RUNLENS_DB, else ~/.local/share/runlens/runlens.db)' },
   help: { value: false, description: 'show help for this command' },
 };
-
-export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.RUNLENS_DB) return path.resolve(env.RUNLENS_DB);
-  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(dataHome, 'runlens', 'runlens.db');
-}
 
 function databasePath(args: ParsedArgs): string {
   const db = args.flags.get('db');
@@ -99,7 +94,7 @@ const commands: Record<string, Command> = {
         try {
           const summary = await runIngest(store, args.positionals, args.flags.has('force'), io);
           if (args.flags.has('json')) {
-            const { changedRoots: _c, ...rest } = summary;
+            const { changedRoots: _c, changes: _changes, ...rest } = summary;
             io.out(JSON.stringify(rest, null, 2));
           }
           reportIngest(summary, io);
@@ -168,6 +163,7 @@ const commands: Record<string, Command> = {
     },
   },
   export: exportCommand,
+  watch: watchCommand,
   demo: {
     usage: 'runlens demo [DIR] [--db FILE]',
     summary: 'Write the demo workspace (small logs in every supported format) to DIR (default ./demo), ingest it, and print the runs.',

@@ -3,14 +3,15 @@
 // stdout carries the protocol; everything human-readable goes to stderr.
 import * as path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { ingestPaths } from '../core/ingest/engine';
+import { ingestPaths, type IngestSummary } from '../core/ingest/engine';
 import { ALL_READERS } from '../core/ingest/registry';
 import { acquireAgentLock, type AgentLock } from '../core/store/agentLock';
 import { SqliteRunStore } from '../core/store/sqliteStore';
 import type { RunStore } from '../core/store/types';
 import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel } from '../shared/protocol';
 import { AGENT_VERSION } from './version';
-import { runDetailToWire, runSummaryToWire, seriesToWire } from './wire';
+import { LiveIngest } from './watch/liveIngest';
+import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 
 export interface ServeOptions {
   databasePath: string;
@@ -21,6 +22,7 @@ export interface ServeOptions {
 export class AgentServer {
   private readonly connection: MessageConnection;
   private closed = false;
+  private live: LiveIngest | undefined;
 
   private constructor(
     private readonly store: RunStore,
@@ -63,6 +65,18 @@ export class AgentServer {
     else void this.connection.sendNotification(agentNotifications['agent/log'], { level, message });
   }
 
+  private notifyChanged(summary: IngestSummary): void {
+    if (summary.changedRoots.length === 0 || this.closed) return;
+    void this.connection.sendNotification(agentNotifications['runs/changed'], {
+      sourceRoots: summary.changedRoots,
+      changes: summary.changes.map(seriesChangeToWire),
+    });
+  }
+
+  private watchStatus() {
+    return { watching: this.live !== undefined, paused: this.live?.paused ?? false, roots: this.live?.roots ?? [], watchedPaths: this.live?.watchedPathCount() ?? 0 };
+  }
+
   private handlers(): AgentRequestHandlers {
     return {
       'agent/hello': (params) => {
@@ -93,8 +107,8 @@ export class AgentServer {
           `ingest ${params.paths.join(', ')}: ${summary.sourcesRead} read, ${summary.sourcesUnchanged} unchanged, ${summary.sourcesRemoved} removed, ` +
             `${summary.runs} runs, ${summary.points} points in ${summary.durationMs} ms${summary.cancelled ? ' (cancelled)' : ''}`,
         );
-        if (summary.changedRoots.length) void this.connection.sendNotification(agentNotifications['runs/changed'], { sourceRoots: summary.changedRoots });
-        const { changedRoots: _changed, ...report } = summary;
+        this.notifyChanged(summary);
+        const { changedRoots: _changed, changes: _changes, ...report } = summary;
         return report;
       },
       'experiments/list': () => ({ experiments: this.store.listExperiments() }),
@@ -111,6 +125,30 @@ export class AgentServer {
         const points = this.store.readSeries(params.runId, params.key, range);
         return points ? seriesToWire(params.runId, params.key, points) : null;
       },
+      'watch/start': async (params) => {
+        await this.live?.dispose();
+        this.live = new LiveIngest(this.store, ALL_READERS, {
+          ...params,
+          onIngested: (summary) => {
+            for (const w of summary.warnings) this.log('warn', `${w.file}: ${w.message}`);
+            if (summary.changedRoots.length) this.log('debug', `live: ${summary.changes.length} series changed in ${summary.changedRoots.join(', ')} (${summary.durationMs} ms)`);
+            this.notifyChanged(summary);
+          },
+          onError: (e) => this.log('error', `watcher: ${(e as Error).message ?? String(e)}`),
+        });
+        await this.live.ready();
+        this.log('info', `watching ${params.roots.join(', ')} (${params.usePolling ? 'polling' : 'native events'}, debounce ${params.debounceMs} ms)`);
+        return this.watchStatus();
+      },
+      'watch/setPaused': (params) => {
+        this.live?.setPaused(params.paused);
+        return this.watchStatus();
+      },
+      'watch/stop': async () => {
+        await this.live?.dispose();
+        this.live = undefined;
+        return this.watchStatus();
+      },
       'agent/shutdown': () => {
         setImmediate(() => this.shutdown());
         return null;
@@ -121,6 +159,7 @@ export class AgentServer {
   shutdown(): void {
     if (this.closed) return;
     this.closed = true;
+    void this.live?.dispose();
     this.connection.dispose();
     this.store.close();
     this.lock.release();

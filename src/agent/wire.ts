@@ -1,6 +1,6 @@
 // Store records -> protocol records. Non-finite numbers go through toWire.
-import type { RunDetail, RunSummary, SeriesPoints } from '../core/store/types';
-import type { WireRunDetail, WireRunSummary, WireSeries } from '../shared/protocol';
+import type { RunDetail, RunSummary, SeriesChange, SeriesPoints } from '../core/store/types';
+import type { WireRunDetail, WireRunSummary, WireSeries, WireSeriesChange } from '../shared/protocol';
 import { toWire, toWireArray } from '../shared/wireNumbers';
 
 export function runSummaryToWire(r: RunSummary): WireRunSummary {
@@ -47,4 +47,8 @@ export function runDetailToWire(r: RunDetail): WireRunDetail {
 
 export function seriesToWire(runId: number, key: string, points: SeriesPoints): WireSeries {
   return { runId, key, steps: toWireArray(points.steps), values: toWireArray(points.values), walls: toWireArray(points.walls) };
+}
+
+export function seriesChangeToWire(c: SeriesChange): WireSeriesChange {
+  return { ...c, lastStep: toWire(c.lastStep), lastValue: toWire(c.lastValue) };
 }

@@ -112,6 +112,34 @@ export interface WireExperiment {
   lastError: string | null;
 }
 
+export interface WireSeriesChange {
+  runId: number;
+  runUid: string;
+  runName: string;
+  key: string;
+  newPoints: number;
+  lastStep: WireNumber;
+  lastValue: WireNumber;
+}
+
+export interface WatchParams {
+  /** Folders to watch (workspace folders). */
+  roots: string[];
+  /** Extra glob patterns to ignore (files.watcherExclude, user globs). */
+  ignore: string[];
+  /** Poll instead of native events (network drives). */
+  usePolling: boolean;
+  /** Quiet time before a burst of changes is ingested. */
+  debounceMs: number;
+}
+
+export interface WatchStatus {
+  watching: boolean;
+  paused: boolean;
+  roots: string[];
+  watchedPaths: number;
+}
+
 export type AgentRequest =
   | { method: 'agent/hello'; params: HelloParams; result: HelloResult }
   | { method: 'workspace/ingest'; params: IngestParams; result: IngestReport }
@@ -119,6 +147,9 @@ export type AgentRequest =
   | { method: 'runs/list'; params: ListRunsParams; result: ListRunsResult }
   | { method: 'runs/get'; params: { id: number }; result: WireRunDetail | null }
   | { method: 'series/get'; params: { runId: number; key: string; stepMin?: number; stepMax?: number }; result: WireSeries | null }
+  | { method: 'watch/start'; params: WatchParams; result: WatchStatus }
+  | { method: 'watch/setPaused'; params: { paused: boolean }; result: WatchStatus }
+  | { method: 'watch/stop'; params: Record<string, never>; result: WatchStatus }
   | { method: 'agent/shutdown'; params: Record<string, never>; result: null };
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -134,7 +165,7 @@ export interface ProgressParams {
 export type AgentNotification =
   | { method: 'agent/log'; params: { level: LogLevel; message: string } }
   | { method: 'agent/progress'; params: ProgressParams }
-  | { method: 'runs/changed'; params: { sourceRoots: string[] } };
+  | { method: 'runs/changed'; params: { sourceRoots: string[]; changes: WireSeriesChange[] } };
 
 export type AgentRequestMethod = AgentRequest['method'];
 export type AgentNotificationMethod = AgentNotification['method'];
@@ -150,6 +181,9 @@ export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestPara
   'runs/list': new RequestType('runs/list'),
   'runs/get': new RequestType('runs/get'),
   'series/get': new RequestType('series/get'),
+  'watch/start': new RequestType('watch/start'),
+  'watch/setPaused': new RequestType('watch/setPaused'),
+  'watch/stop': new RequestType('watch/stop'),
   'agent/shutdown': new RequestType('agent/shutdown'),
 };
 

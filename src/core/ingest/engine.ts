@@ -3,7 +3,7 @@
 // cancel or a crash leaves every finished source complete and nothing half-written.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunStore } from '../store/types';
+import type { RunStore, SeriesChange } from '../store/types';
 import { readHeadHash } from './fileCursor';
 import type { FileCursor, FormatReader, IngestWarning, SourceCandidate } from './types';
 import { walkFiles } from './walk';
@@ -31,6 +31,8 @@ export interface IngestSummary {
   durationMs: number;
   cancelled: boolean;
   changedRoots: string[];
+  /** Per series: what this ingest added (empty for sources that did not change). */
+  changes: SeriesChange[];
 }
 
 interface FileStat {
@@ -107,6 +109,7 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
     durationMs: 0,
     cancelled: false,
     changedRoots: [],
+    changes: [],
   };
   const readerOf = new Map(readers.map((r) => [r.format, r]));
   const roots = paths.map((p) => path.resolve(p));
@@ -154,6 +157,7 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
         summary.points += result.points;
         summary.warnings.push(...parsed.warnings);
         summary.changedRoots.push(candidate.root);
+        summary.changes.push(...result.changes);
       } catch (e) {
         if (options.signal?.aborted) {
           summary.cancelled = true;

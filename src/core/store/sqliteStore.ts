@@ -12,6 +12,7 @@ import { loadSqlite } from './nativeSqlite';
 import type {
   ExperimentGroup,
   FileCursor,
+  SeriesChange,
   ReplaceSourceResult,
   RunDetail,
   RunQuery,
@@ -222,6 +223,7 @@ export class SqliteRunStore implements RunStore {
          RETURNING id`,
       ),
       runsOfExperiment: db.prepare(`SELECT id, key FROM runs WHERE experiment_id = ?`),
+      seriesCountsOfRun: db.prepare(`SELECT key, point_count FROM series WHERE run_id = ?`),
       runByExperimentAndKey: db.prepare(`SELECT id FROM runs WHERE experiment_id = ? AND key = ?`),
       deleteRun: db.prepare(`DELETE FROM runs WHERE id = ?`),
       deleteParams: db.prepare(`DELETE FROM params WHERE run_id = ?`),
@@ -306,6 +308,7 @@ export class SqliteRunStore implements RunStore {
       let runs = 0;
       let points = 0;
       let removedRuns = 0;
+      const changes: SeriesChange[] = [];
       const keptExperiments = new Set<number>();
       for (const experiment of parsed.experiments) {
         const { id: experimentId } = s.upsertExperiment.get(sourceId, experiment.key, experiment.name, experiment.lifecycle) as { id: number };
@@ -335,6 +338,9 @@ export class SqliteRunStore implements RunStore {
           }) as { id: number };
           keptRuns.add(runId);
           runs++;
+          const pointsBefore = new Map(
+            (s.seriesCountsOfRun.all(runId) as { key: string; point_count: number }[]).map((r) => [r.key, r.point_count]),
+          );
           s.deleteParams.run(runId);
           s.deleteTags.run(runId);
           s.deleteSummaries.run(runId);
@@ -345,10 +351,17 @@ export class SqliteRunStore implements RunStore {
             if (typeof v === 'number') s.insertSummary.run(runId, k, nanToNull(v), null, Number.isNaN(v) ? 1 : 0);
             else s.insertSummary.run(runId, k, null, v, 0);
           }
+          const runUidValue = runUid(parsed.format, parsed.root, experiment.key, run.key);
           for (const [key, series] of Object.entries(run.metrics)) {
-            if (series.values.length === 0) continue;
+            const n = series.values.length;
+            if (n === 0) continue;
             this.appendPoints(runId, key, series);
-            points += series.values.length;
+            points += n;
+            const before = pointsBefore.get(key) ?? 0;
+            const newPoints = update === 'append' ? n : n - before;
+            if (newPoints !== 0 || before === 0) {
+              changes.push({ runId, runUid: runUidValue, runName: run.name, key, newPoints, lastStep: series.steps[n - 1], lastValue: series.values[n - 1] });
+            }
           }
         }
         for (const row of s.runsOfExperiment.all(experimentId) as { id: number }[]) {
@@ -361,7 +374,7 @@ export class SqliteRunStore implements RunStore {
       for (const row of s.experimentsOfSource.all(sourceId) as { id: number }[]) {
         if (!keptExperiments.has(row.id)) s.deleteExperiment.run(row.id);
       }
-      return { sourceId, runs, points, removedRuns };
+      return { sourceId, runs, points, removedRuns, changes };
     });
     return write.immediate();
   }

@@ -85,11 +85,24 @@ export interface StepRange {
   max: number;
 }
 
+/** What one read changed in one series: for `runlens watch` lines and live updates. */
+export interface SeriesChange {
+  runId: number;
+  runUid: string;
+  runName: string;
+  key: string;
+  /** Points added by this read (a re-read run: new total minus old total). */
+  newPoints: number;
+  lastStep: number;
+  lastValue: number;
+}
+
 export interface ReplaceSourceResult {
   sourceId: number;
   runs: number;
   points: number;
   removedRuns: number;
+  changes: SeriesChange[];
 }
 
 export interface StoreStats {
