@@ -10,6 +10,8 @@ import { SqliteRunStore } from '../core/store/sqliteStore';
 import type { RunStore } from '../core/store/types';
 import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel } from '../shared/protocol';
 import { AGENT_VERSION } from './version';
+import { pickHeadlineKeys } from '../core/runs/headline';
+import { toWire } from '../shared/wireNumbers';
 import { LiveIngest } from './watch/liveIngest';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 
@@ -23,6 +25,14 @@ export class AgentServer {
   private readonly connection: MessageConnection;
   private closed = false;
   private live: LiveIngest | undefined;
+  /** Every ingest runs after the previous one: two reads of one source must never interleave. */
+  private ingestChain: Promise<unknown> = Promise.resolve();
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.ingestChain.then(work, work);
+    this.ingestChain = next.catch(() => undefined);
+    return next;
+  }
 
   private constructor(
     private readonly store: RunStore,
@@ -96,11 +106,11 @@ export class AgentServer {
       'workspace/ingest': async (params, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        const summary = await ingestPaths(this.store, ALL_READERS, params.paths, {
+        const summary = await this.serialize(() => ingestPaths(this.store, ALL_READERS, params.paths, {
           force: params.force,
           signal: abort.signal,
           onProgress: (p) => void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'ingest', ...p }),
-        });
+        }));
         for (const w of summary.warnings) this.log('warn', `${w.file}: ${w.message}`);
         this.log(
           'info',
@@ -114,7 +124,31 @@ export class AgentServer {
       'experiments/list': () => ({ experiments: this.store.listExperiments() }),
       'runs/list': (params) => {
         const { runs, total } = this.store.listRuns(params);
-        return { runs: runs.map(runSummaryToWire), total };
+        const values = this.store.lastValues(runs.map((r) => r.id));
+        return {
+          runs: runs.map((run) => {
+            const series = values.get(run.id) ?? [];
+            const keys = pickHeadlineKeys(series.map((s) => s.key));
+            const headline = keys.map((key) => {
+              const s = series.find((x) => x.key === key)!;
+              return { key, lastValue: toWire(s.lastValue), lastStep: toWire(s.lastStep) };
+            });
+            return runSummaryToWire(run, headline);
+          }),
+          total,
+        };
+      },
+      'runs/annotate': ({ id, ...annotation }) => {
+        this.store.annotateRun(id, annotation);
+        return null;
+      },
+      'runs/reindex': async ({ id }) => {
+        const run = this.store.getRun(id);
+        if (!run) throw new Error(`no run with id ${id}`);
+        const summary = await this.serialize(() => ingestPaths(this.store, ALL_READERS, [run.sourceRoot], { force: true }));
+        this.notifyChanged(summary);
+        const { changedRoots: _c, changes: _ch, ...report } = summary;
+        return report;
       },
       'runs/get': (params) => {
         const run = this.store.getRun(params.id);
@@ -129,6 +163,7 @@ export class AgentServer {
         await this.live?.dispose();
         this.live = new LiveIngest(this.store, ALL_READERS, {
           ...params,
+          serialize: (work) => this.serialize(work),
           onIngested: (summary) => {
             for (const w of summary.warnings) this.log('warn', `${w.file}: ${w.message}`);
             if (summary.changedRoots.length) this.log('debug', `live: ${summary.changes.length} series changed in ${summary.changedRoots.join(', ')} (${summary.durationMs} ms)`);

@@ -3,7 +3,9 @@ import type { RunDetail, RunSummary, SeriesChange, SeriesPoints } from '../core/
 import type { WireRunDetail, WireRunSummary, WireSeries, WireSeriesChange } from '../shared/protocol';
 import { toWire, toWireArray } from '../shared/wireNumbers';
 
-export function runSummaryToWire(r: RunSummary): WireRunSummary {
+export type Headline = WireRunSummary['headline'];
+
+export function runSummaryToWire(r: RunSummary, headline: Headline = []): WireRunSummary {
   return {
     id: r.id,
     uid: r.uid,
@@ -22,6 +24,8 @@ export function runSummaryToWire(r: RunSummary): WireRunSummary {
     pointCount: r.pointCount,
     label: r.label,
     starred: r.starred,
+    hidden: r.hidden,
+    headline,
   };
 }
 

@@ -6,10 +6,13 @@ import { formatValue, fromWire } from '../shared/wireNumbers';
 import type { AgentClient } from './agent/agentClient';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import type { ExperimentsNode } from './experiments/treeItems';
+import type { LiveTracking } from './live/liveTracking';
+import { registerRunCommands, resolveRun, type RunArgument } from './runs/runCommands';
 
 export interface CommandContext {
   agent: AgentClient;
   tree: ExperimentsTreeProvider;
+  live: LiveTracking;
   log: vscode.LogOutputChannel;
 }
 
@@ -42,19 +45,6 @@ export async function ingestWorkspace(ctx: CommandContext, options: { force: boo
     }
   });
   ctx.tree.refresh();
-}
-
-async function pickRun(ctx: CommandContext): Promise<WireRunSummary | undefined> {
-  const { runs, total } = await ctx.agent.request('runs/list', { limit: 5000 });
-  if (runs.length === 0) {
-    void vscode.window.showInformationMessage('RunLens has no runs yet. Run "RunLens: Re-index Workspace" in a folder with training logs.');
-    return undefined;
-  }
-  const picked = await vscode.window.showQuickPick(
-    runs.map((run) => ({ label: run.name, description: `${run.experimentName} · ${run.format} · ${run.status}`, detail: run.path, run })),
-    { title: `Open Run (${total} runs)`, matchOnDescription: true, matchOnDetail: true, placeHolder: 'Type to search runs by name, experiment or path' },
-  );
-  return picked?.run;
 }
 
 async function showRunDocument(ctx: CommandContext, run: WireRunSummary): Promise<void> {
@@ -98,10 +88,6 @@ async function showRunDocument(ctx: CommandContext, run: WireRunSummary): Promis
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
-function runOf(node: ExperimentsNode | undefined): WireRunSummary | undefined {
-  return node && 'run' in node ? node.run : undefined;
-}
-
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const guarded =
     (name: string, fn: (...args: never[]) => Promise<unknown> | unknown) =>
@@ -125,21 +111,24 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       ctx.tree.refresh();
       void vscode.window.setStatusBarMessage('RunLens agent restarted', 3000);
     }),
-    register('runlens.openRun', async (node?: ExperimentsNode) => {
-      const run = runOf(node) ?? (await pickRun(ctx));
+    register('runlens.openRun', async (arg?: RunArgument) => {
+      const run = await resolveRun(ctx.agent, arg, 'Open Run');
       if (run) await showRunDocument(ctx, run);
     }),
-    register('runlens.revealRun', async (node?: ExperimentsNode) => {
-      const run = runOf(node) ?? (await pickRun(ctx));
+    register('runlens.revealRun', async (arg?: RunArgument) => {
+      const run = await resolveRun(ctx.agent, arg, 'Reveal Run in Explorer');
       if (run) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(run.path));
     }),
-    register('runlens.copyRunId', async (node?: ExperimentsNode) => {
-      const run = runOf(node) ?? (await pickRun(ctx));
+    register('runlens.copyRunId', async (arg?: RunArgument) => {
+      const run = await resolveRun(ctx.agent, arg, 'Copy Run ID');
       if (run) {
         await vscode.env.clipboard.writeText(run.uid);
         void vscode.window.setStatusBarMessage(`Copied run id ${run.uid}`, 3000);
       }
     }),
     register('runlens.showMoreRuns', (node: Extract<ExperimentsNode, { kind: 'more' }>) => ctx.tree.showMore(node)),
+    register('runlens.pauseWatching', () => ctx.live.setPaused(true)),
+    register('runlens.resumeWatching', () => ctx.live.setPaused(false)),
+    ...registerRunCommands(ctx, register),
   ];
 }

@@ -10,7 +10,17 @@ export const SETTINGS = {
   databasePath: 'runlens.database.path',
   /** Live. */
   ingestOnStartup: 'runlens.ingest.onStartup',
+  /** Re-applied to the agent's watcher when changed. */
+  watchEnabled: 'runlens.watch.enabled',
+  watchUsePolling: 'runlens.watch.usePolling',
+  watchDebounceMs: 'runlens.watch.debounceMs',
+  watchExclude: 'runlens.watch.exclude',
+  /** Live. */
+  staleAfterMinutes: 'runlens.runs.staleAfterMinutes',
+  alertsEnabled: 'runlens.alerts.enabled',
 } as const;
+
+export const WATCH_SETTINGS = [SETTINGS.watchEnabled, SETTINGS.watchUsePolling, SETTINGS.watchDebounceMs, SETTINGS.watchExclude, 'files.watcherExclude', 'files.exclude'];
 
 export const RESTART_SETTINGS = [SETTINGS.nodePath, SETTINGS.databasePath];
 
@@ -33,4 +43,34 @@ export function databasePath(context: vscode.ExtensionContext): string {
 
 export function ingestOnStartup(): boolean {
   return vscode.workspace.getConfiguration().get<boolean>(SETTINGS.ingestOnStartup, true);
+}
+
+export interface WatchSettings {
+  enabled: boolean;
+  usePolling: boolean;
+  debounceMs: number;
+  /** files.exclude + files.watcherExclude (the enabled ones) + runlens.watch.exclude. */
+  ignore: string[];
+}
+
+export function watchSettings(): WatchSettings {
+  const config = vscode.workspace.getConfiguration();
+  const enabledGlobs = (setting: string) =>
+    Object.entries(config.get<Record<string, boolean>>(setting, {}))
+      .filter(([, on]) => on === true)
+      .map(([glob]) => glob);
+  return {
+    enabled: config.get<boolean>(SETTINGS.watchEnabled, true),
+    usePolling: config.get<boolean>(SETTINGS.watchUsePolling, false),
+    debounceMs: Math.max(0, config.get<number>(SETTINGS.watchDebounceMs, 200)),
+    ignore: [...enabledGlobs('files.exclude'), ...enabledGlobs('files.watcherExclude'), ...config.get<string[]>(SETTINGS.watchExclude, [])],
+  };
+}
+
+export function staleAfterMs(): number {
+  return Math.max(1, vscode.workspace.getConfiguration().get<number>(SETTINGS.staleAfterMinutes, 10)) * 60_000;
+}
+
+export function alertsEnabled(): boolean {
+  return vscode.workspace.getConfiguration().get<boolean>(SETTINGS.alertsEnabled, true);
 }

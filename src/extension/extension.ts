@@ -5,6 +5,7 @@ import { AgentClient } from './agent/agentClient';
 import { ingestWorkspace, registerCommands, type CommandContext } from './commands';
 import { configuredNodePath, databasePath, ingestOnStartup, RESTART_SETTINGS } from './config';
 import { ExperimentsTreeProvider } from './experiments/experimentsTree';
+import { LiveTracking } from './live/liveTracking';
 
 /** What activate() returns: used by the host tests, and by nothing else. */
 export interface RunLensApi {
@@ -30,7 +31,9 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   context.subscriptions.push(tree);
   const view = vscode.window.createTreeView('runlens.experiments', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(view);
-  const ctx: CommandContext = { agent, tree, log };
+  const live = new LiveTracking(agent, log);
+  context.subscriptions.push(live);
+  const ctx: CommandContext = { agent, tree, live, log };
   context.subscriptions.push(...registerCommands(ctx));
 
   context.subscriptions.push(
@@ -40,6 +43,9 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
       if (choice) await vscode.commands.executeCommand('runlens.restartAgent');
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ingestWorkspace(ctx, { force: false, location: vscode.ProgressLocation.Window })),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlens.runs.staleAfterMinutes')) tree.refresh();
+    }),
   );
 
   // Start in the background: activation must return quickly.
@@ -48,13 +54,18 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
       await agent.start();
       if (ingestOnStartup()) await ingestWorkspace(ctx, { force: false, location: vscode.ProgressLocation.Window });
       else tree.refresh();
+      // Watching started when the agent came up (LiveTracking listens for it); the agent
+      // runs one ingest at a time, so changes during this first index are not lost.
     } catch (e) {
       const message = (e as Error).message;
       log.error(`activation: ${message}`);
       const actions = /nodePath|Node\.js/.test(message) ? ['Open Settings', 'Show Log'] : ['Show Log'];
       // Not awaited: `ready` must settle even if nobody clicks.
       void vscode.window.showErrorMessage(`RunLens could not start: ${message}`, ...actions).then((choice) => {
-        if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'runlens.agent.nodePath');
+        // The setting is machine-scoped: in a remote window (SSH, WSL, containers,
+        // code-server) it lives in the Remote settings, not in the User ones.
+        const openSettings = vscode.env.remoteName ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings';
+        if (choice === 'Open Settings') void vscode.commands.executeCommand(openSettings, 'runlens.agent.nodePath');
         if (choice === 'Show Log') log.show();
       });
     }

@@ -27,6 +27,9 @@ export interface WireRunSummary {
   pointCount: number;
   label: string | null;
   starred: boolean;
+  hidden: boolean;
+  /** One or two metrics worth showing next to the name (validation loss, accuracy...). */
+  headline: { key: string; lastValue: WireNumber; lastStep: WireNumber }[];
 }
 
 export interface WireSeriesSummary {
@@ -91,6 +94,7 @@ export interface IngestReport {
 
 export interface ListRunsParams {
   text?: string;
+  includeHidden?: boolean;
   sourceRoot?: string;
   experimentKey?: string;
   limit?: number;
@@ -147,6 +151,8 @@ export type AgentRequest =
   | { method: 'runs/list'; params: ListRunsParams; result: ListRunsResult }
   | { method: 'runs/get'; params: { id: number }; result: WireRunDetail | null }
   | { method: 'series/get'; params: { runId: number; key: string; stepMin?: number; stepMax?: number }; result: WireSeries | null }
+  | { method: 'runs/annotate'; params: { id: number; label?: string; note?: string; starred?: boolean; hidden?: boolean }; result: null }
+  | { method: 'runs/reindex'; params: { id: number }; result: IngestReport }
   | { method: 'watch/start'; params: WatchParams; result: WatchStatus }
   | { method: 'watch/setPaused'; params: { paused: boolean }; result: WatchStatus }
   | { method: 'watch/stop'; params: Record<string, never>; result: WatchStatus }
@@ -181,6 +187,8 @@ export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestPara
   'runs/list': new RequestType('runs/list'),
   'runs/get': new RequestType('runs/get'),
   'series/get': new RequestType('series/get'),
+  'runs/annotate': new RequestType('runs/annotate'),
+  'runs/reindex': new RequestType('runs/reindex'),
   'watch/start': new RequestType('watch/start'),
   'watch/setPaused': new RequestType('watch/setPaused'),
   'watch/stop': new RequestType('watch/stop'),

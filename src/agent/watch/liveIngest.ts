@@ -11,6 +11,8 @@ import { WorkspaceWatcher } from './workspaceWatcher';
 
 export interface LiveIngestOptions {
   roots: string[];
+  /** Runs one ingest; the agent passes its serializer so live and requested ingests never overlap. */
+  serialize?: <T>(work: () => Promise<T>) => Promise<T>;
   ignore: string[];
   usePolling: boolean;
   debounceMs: number;
@@ -51,7 +53,8 @@ export class LiveIngest {
       return this.roots.find((root) => isInside(scope, root)) ?? scope;
     });
     if (scopes.length === 0) return;
-    const summary = await ingestPaths(this.store, this.readers, [...new Set(scopes)]);
+    const ingest = () => ingestPaths(this.store, this.readers, [...new Set(scopes)]);
+    const summary = await (this.options.serialize ? this.options.serialize(ingest) : ingest());
     this.options.onIngested(summary);
   }
 

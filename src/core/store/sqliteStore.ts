@@ -12,6 +12,7 @@ import { loadSqlite } from './nativeSqlite';
 import type {
   ExperimentGroup,
   FileCursor,
+  RunAnnotation,
   SeriesChange,
   ReplaceSourceResult,
   RunDetail,
@@ -153,8 +154,14 @@ function toSummary(row: RunRow): RunSummary {
   };
 }
 
-function lastWriteOf(run: ParsedRun): number | null {
+/**
+ * When the run was last written to: its newest point or time, or the newest
+ * mtime of its files (CSV loggers record no wall times at all).
+ */
+function lastWriteOf(run: ParsedRun, files: readonly FileCursor[]): number | null {
   let latest = -Infinity;
+  const prefix = run.path.endsWith('/') ? run.path : `${run.path}/`;
+  for (const f of files) if ((f.path === run.path || f.path.startsWith(prefix)) && f.mtimeMs > latest) latest = f.mtimeMs;
   for (const series of Object.values(run.metrics)) {
     for (const w of series.walls) if (w > latest) latest = w;
   }
@@ -334,7 +341,7 @@ export class SqliteRunStore implements RunStore {
             status: run.status,
             startTime: run.startTime ?? null,
             endTime: run.endTime ?? null,
-            lastWrite: lastWriteOf(run),
+            lastWrite: lastWriteOf(run, files),
           }) as { id: number };
           keptRuns.add(runId);
           runs++;
@@ -473,6 +480,48 @@ export class SqliteRunStore implements RunStore {
       .prepare(`SELECT ${RUN_COLUMNS} ${RUN_FROM} ${whereSql} ORDER BY s.root, e.name, r.start_time, r.name LIMIT ? OFFSET ?`)
       .all(...args, limit, offset) as RunRow[];
     return { runs: rows.map(toSummary), total };
+  }
+
+  annotateRun(runId: number, annotation: RunAnnotation): void {
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    if (annotation.label !== undefined) {
+      sets.push('label = ?');
+      args.push(annotation.label || null);
+    }
+    if (annotation.note !== undefined) {
+      sets.push('note = ?');
+      args.push(annotation.note || null);
+    }
+    if (annotation.starred !== undefined) {
+      sets.push('starred = ?');
+      args.push(annotation.starred ? 1 : 0);
+    }
+    if (annotation.hidden !== undefined) {
+      sets.push('hidden = ?');
+      args.push(annotation.hidden ? 1 : 0);
+    }
+    if (sets.length === 0) return;
+    const result = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, runId);
+    if (result.changes === 0) throw new UserError('not-found', `no run with id ${runId} in ${this.path}`);
+  }
+
+  lastValues(runIds: readonly number[]): Map<number, { key: string; lastValue: number; lastStep: number; pointCount: number }[]> {
+    const out = new Map<number, { key: string; lastValue: number; lastStep: number; pointCount: number }[]>();
+    if (runIds.length === 0) return out;
+    // Chunked IN lists: SQLite limits bound parameters.
+    for (let i = 0; i < runIds.length; i += 500) {
+      const ids = runIds.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT run_id, key, last_value, last_step, point_count FROM series WHERE run_id IN (${ids.map(() => '?').join(',')}) ORDER BY key`)
+        .all(...ids) as { run_id: number; key: string; last_value: number | null; last_step: number | null; point_count: number }[];
+      for (const r of rows) {
+        const list = out.get(r.run_id) ?? [];
+        list.push({ key: r.key, lastValue: nullToNaN(r.last_value), lastStep: r.last_step ?? NaN, pointCount: r.point_count });
+        out.set(r.run_id, list);
+      }
+    }
+    return out;
   }
 
   listExperiments(): ExperimentGroup[] {

@@ -124,6 +124,14 @@ export interface ExperimentGroup {
   lastError: string | null;
 }
 
+/** What the user adds to a run; stored by RunLens, never written to the user's files. Empty string clears. */
+export interface RunAnnotation {
+  label?: string;
+  note?: string;
+  starred?: boolean;
+  hidden?: boolean;
+}
+
 export interface RunStore {
   readonly path: string;
   schemaVersion(): number;
@@ -144,6 +152,9 @@ export interface RunStore {
   appendPoints(runId: number, key: string, points: { steps: ArrayLike<number>; values: ArrayLike<number>; walls: ArrayLike<number> }): void;
 
   listExperiments(): ExperimentGroup[];
+  annotateRun(runId: number, annotation: RunAnnotation): void;
+  /** Every series' last value for these runs (for headline metrics in lists). */
+  lastValues(runIds: readonly number[]): Map<number, { key: string; lastValue: number; lastStep: number; pointCount: number }[]>;
   listRuns(query?: RunQuery): { runs: RunSummary[]; total: number };
   getRun(idOrUid: number | string): RunDetail | undefined;
   /** Resolves a user-typed reference: numeric id, uid, uid prefix, or exact run name. */

@@ -12,6 +12,7 @@ import {
   type AgentNotificationMethod,
   type AgentRequestMethod,
   type HelloResult,
+  type NotificationParams,
   type RequestParams,
   type RequestResult,
 } from '../../shared/protocol';
@@ -44,7 +45,7 @@ export class AgentClient implements vscode.Disposable {
   private disposed = false;
   private starting: Promise<void> | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<AgentState>();
-  private readonly runsChangedEmitter = new vscode.EventEmitter<string[]>();
+  private readonly runsChangedEmitter = new vscode.EventEmitter<NotificationParams<'runs/changed'>>();
   private readonly progressEmitter = new vscode.EventEmitter<{ done: number; total: number; message: string }>();
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onDidChangeRuns = this.runsChangedEmitter.event;
@@ -152,7 +153,7 @@ export class AgentClient implements vscode.Disposable {
         }
       },
       'agent/progress': (p) => this.progressEmitter.fire(p),
-      'runs/changed': (p) => this.runsChangedEmitter.fire(p.sourceRoots),
+      'runs/changed': (p) => this.runsChangedEmitter.fire(p),
     };
     for (const method of Object.keys(agentNotifications) as AgentNotificationMethod[]) {
       connection.onNotification(agentNotifications[method] as never, handlers[method] as never);
@@ -195,7 +196,7 @@ export class AgentClient implements vscode.Disposable {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       this.start().then(
-        () => this.runsChangedEmitter.fire([]),
+        () => this.runsChangedEmitter.fire({ sourceRoots: [], changes: [] }),
         (e: Error) => log.error(`restart failed: ${e.message}`),
       );
     }, delay);

@@ -6,6 +6,8 @@ import type { AgentClient } from '../agent/agentClient';
 import { toTreeItem, type ExperimentsNode } from './treeItems';
 
 const RUN_PAGE_SIZE = 200;
+/** Live training sends changes several times a second; the view redraws at most this often. */
+const REFRESH_THROTTLE_MS = 1000;
 
 export class ExperimentsTreeProvider implements vscode.TreeDataProvider<ExperimentsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ExperimentsNode | undefined>();
@@ -14,13 +16,28 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   private readonly visibleRuns = new Map<string, number>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastRootCount = 0;
+  /** Hidden runs are listed (dimmed) while this is on. */
+  showHidden = false;
+  private throttleTimer: NodeJS.Timeout | undefined;
+  private lastRefresh = 0;
 
   constructor(private readonly agent: AgentClient) {
-    this.subscriptions.push(agent.onDidChangeRuns(() => this.refresh()));
+    this.subscriptions.push(agent.onDidChangeRuns(() => this.refreshSoon()));
   }
 
   refresh(): void {
+    this.lastRefresh = Date.now();
     this.changed.fire(undefined);
+  }
+
+  /** Coalesces bursts of live changes into one redraw per REFRESH_THROTTLE_MS. */
+  refreshSoon(): void {
+    if (this.throttleTimer) return;
+    const wait = Math.max(0, this.lastRefresh + REFRESH_THROTTLE_MS - Date.now());
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = undefined;
+      this.refresh();
+    }, wait);
   }
 
   /** Number of experiments shown at the top level after the last load (for the welcome view and tests). */
@@ -49,7 +66,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'experiment': {
         const e = node.experiment;
         const limit = this.visibleRuns.get(`${e.sourceRoot}\0${e.key}`) ?? RUN_PAGE_SIZE;
-        const { runs, total } = await this.agent.request('runs/list', { sourceRoot: e.sourceRoot, experimentKey: e.key, limit });
+        const { runs, total } = await this.agent.request('runs/list', { sourceRoot: e.sourceRoot, experimentKey: e.key, limit, includeHidden: this.showHidden });
         const children: ExperimentsNode[] = runs.map((run) => ({ kind: 'run', run }));
         if (total > runs.length) children.push({ kind: 'more', experiment: e, offset: runs.length });
         return children;
@@ -79,6 +96,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   }
 
   dispose(): void {
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }

@@ -2,9 +2,11 @@
 // labels and icons are easy to find and change.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LogFormat, RunStatus } from '../../core/ingest/types';
+import type { LogFormat } from '../../core/ingest/types';
 import type { WireExperiment, WireRunSummary, WireSeriesSummary } from '../../shared/protocol';
+import { describeAge, displayStatus, type DisplayStatus } from '../../shared/runStatus';
 import { formatValue, fromWire } from '../../shared/wireNumbers';
+import { staleAfterMs } from '../config';
 
 export type ExperimentsNode =
   | { kind: 'experiment'; experiment: WireExperiment }
@@ -22,8 +24,10 @@ const FORMAT_LABEL: Record<LogFormat, string> = {
   dvclive: 'DVCLive',
 };
 
-const STATUS_ICON: Record<RunStatus, vscode.ThemeIcon> = {
+const STATUS_ICON: Record<DisplayStatus, vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  stale: new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.yellow')),
+  idle: new vscode.ThemeIcon('circle-large-outline'),
   finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green')),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('charts.red')),
   killed: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('charts.orange')),
@@ -52,24 +56,24 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
     }
     case 'run': {
       const r = node.run;
-      const item = new vscode.TreeItem(r.label ?? r.name, vscode.TreeItemCollapsibleState.Collapsed);
+      const now = Date.now();
+      const status = displayStatus(r, now, staleAfterMs());
+      const item = new vscode.TreeItem(`${r.starred ? '★ ' : ''}${r.label ?? r.name}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `run:${r.uid}`;
-      item.description = `${r.status} · ${r.seriesCount} metrics · ${r.pointCount.toLocaleString('en-US')} points`;
-      item.iconPath = STATUS_ICON[r.status];
-      item.contextValue = 'runlens.run';
+      const headline = r.headline.map((h) => `${h.key} ${formatShort(fromWire(h.lastValue))}`).join(' · ');
+      item.description = [status, describeAge(r.lastWrite, now), headline].filter(Boolean).join(' · ');
+      item.iconPath = STATUS_ICON[status];
+      item.contextValue = ['runlens.run', r.starred ? 'starred' : '', r.hidden ? 'hidden' : ''].filter(Boolean).join('.');
+      if (r.hidden) item.description = `hidden · ${item.description}`;
       item.resourceUri = vscode.Uri.file(r.path);
-      item.tooltip = new vscode.MarkdownString(
-        [
-          `**${r.name}** · ${r.status}`,
-          `${r.path}`,
-          `uid \`${r.uid}\``,
-          r.startTime ? `started ${new Date(r.startTime).toLocaleString()}` : '',
-          r.lastWrite ? `last write ${new Date(r.lastWrite).toLocaleString()}` : '',
-          `${r.seriesCount} metrics, ${r.pointCount} points, ${r.paramCount} params`,
-        ]
-          .filter(Boolean)
-          .join('\n\n'),
-      );
+      const tooltip = new vscode.MarkdownString(undefined, true);
+      tooltip.appendMarkdown(`**`).appendText(r.label ? `${r.label} (${r.name})` : r.name).appendMarkdown(`** · ${status}\n\n`);
+      tooltip.appendText(r.path).appendMarkdown('\n\n');
+      tooltip.appendMarkdown(`uid \`${r.uid}\`\n\n`);
+      if (r.startTime) tooltip.appendText(`started ${new Date(r.startTime).toLocaleString()}\n\n`);
+      tooltip.appendText(`last write ${r.lastWrite ? `${new Date(r.lastWrite).toLocaleString()} (${describeAge(r.lastWrite, now)})` : 'unknown'}\n\n`);
+      tooltip.appendText(`${r.seriesCount} metrics, ${r.pointCount.toLocaleString('en-US')} points, ${r.paramCount} params`);
+      item.tooltip = tooltip;
       return item;
     }
     case 'group': {
@@ -110,4 +114,12 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
       throw new Error(`unknown tree node ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** Compact numbers for descriptions; full precision stays in tooltips and documents. */
+function formatShort(v: number): string {
+  if (!Number.isFinite(v)) return formatValue(v);
+  const abs = Math.abs(v);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(3);
+  return String(Number(v.toPrecision(4)));
 }
