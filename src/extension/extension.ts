@@ -63,9 +63,12 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
       // Not awaited: `ready` must settle even if nobody clicks.
       void vscode.window.showErrorMessage(`RunLens could not start: ${message}`, ...actions).then((choice) => {
         // The setting is machine-scoped: in a remote window (SSH, WSL, containers,
-        // code-server) it lives in the Remote settings, not in the User ones.
-        const openSettings = vscode.env.remoteName ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings';
-        if (choice === 'Open Settings') void vscode.commands.executeCommand(openSettings, 'runlens.agent.nodePath');
+        // code-server) it lives in the Remote settings, not in the User ones; that
+        // command takes the search only as { query }.
+        if (choice === 'Open Settings') {
+          if (vscode.env.remoteName) void vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query: 'runlens.agent.nodePath' });
+          else void vscode.commands.executeCommand('workbench.action.openSettings', 'runlens.agent.nodePath');
+        }
         if (choice === 'Show Log') log.show();
       });
     }

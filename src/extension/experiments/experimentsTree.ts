@@ -58,9 +58,11 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   async getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
     if (!node) {
       const { experiments } = await this.agent.request('experiments/list', {});
-      this.lastRootCount = experiments.length;
-      void vscode.commands.executeCommand('setContext', 'runlens.hasRuns', experiments.length > 0);
-      return experiments.map((experiment) => ({ kind: 'experiment', experiment }));
+      // An experiment without runs (MLflow's "Default") is noise in a sidebar.
+      const withRuns = experiments.filter((e) => e.runCount > 0 || this.showHidden);
+      this.lastRootCount = withRuns.length;
+      void vscode.commands.executeCommand('setContext', 'runlens.hasRuns', withRuns.length > 0);
+      return withRuns.map((experiment) => ({ kind: 'experiment', experiment }));
     }
     switch (node.kind) {
       case 'experiment': {
