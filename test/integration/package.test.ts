@@ -15,7 +15,8 @@ test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 
   const files = listing
     .split('\n')
     .slice(1)
-    .map((l) => l.trim().split(/\s{2,}/)[0])
+    // "name YYYY-MM-DD HH:MM:SS size": the name may contain spaces, the tail never does.
+    .map((l) => l.trim().replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+$/, ''))
     .filter(Boolean);
   for (const required of [
     'extension/package.json',

@@ -7,18 +7,26 @@
 // `.tsv`, so `train/loss.tsv` is `train/loss`, matching the nested summary
 // flattened with `/`. Rows are kept as logged, repeats included.
 import * as path from 'node:path';
-import type { FormatReader, MetricSeriesData, ParsedSource, SourceCandidate } from './types';
+import { classifyChange } from './fileCursor';
+import type { FileCursor, FormatReader, MetricSeriesData, ParsedRun, ParsedSource, SourceCandidate } from './types';
 import {
+  type DelimitedRow,
+  type LineChunk,
   WarningCollector,
+  countLines,
   describeError,
   emptySeries,
   listFilesRecursive,
+  parseDelimitedRows,
   parseDelimitedTable,
   parseFiniteToken,
   parseNumberToken,
   parsePythonJson,
-  readTextFile,
+  readLinesFrom,
+  readWholeTextFile,
+  splitCompleteLines,
   throwIfAborted,
+  unchangedWholeFile,
 } from './text';
 import { flattenToStrings, flattenToSummaries, isPlainObject, parseYamlTolerant } from './yaml';
 
@@ -49,7 +57,7 @@ export const dvcliveReader: FormatReader = {
     return candidates;
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
     const dir = candidate.root;
     const warnings = new WarningCollector();
     const files =
@@ -57,54 +65,182 @@ export const dvcliveReader: FormatReader = {
         ? candidate.files
         : [...(await listFilesRecursive(dir)), `${dir}.json`].filter((file) => isReadByDvclive(file, dir));
     const fileSet = new Set(files);
+    const tsvFiles = files.filter((file) => seriesKeyOf(file, dir) !== undefined);
 
-    // Series: every TSV under plots/metrics (current) or scalars (legacy).
-    const metrics: Record<string, MetricSeriesData> = {};
-    for (const file of files) {
-      throwIfAborted(signal);
-      const key = seriesKeyOf(file, dir);
-      if (!key) continue;
-      let text: string;
-      try {
-        text = await readTextFile(file);
-      } catch (error) {
-        warnings.add(file, `cannot read: ${describeError(error)}`);
-        continue;
-      }
-      const series = parseDvcliveTsv(text, file, warnings);
-      if (series.steps.length > 0) metrics[key] = series;
-    }
-
-    // Summary: the current file inside the folder wins over the legacy sibling.
-    const summaryFile = [`${dir}/${SUMMARY_FILE}`, `${dir}.json`].find((file) => fileSet.has(file));
-    const summaries: Record<string, number | string> = {};
-    if (summaryFile) {
-      for (const [key, value] of Object.entries(await readSummary(summaryFile, warnings))) {
-        // Keys with a series already have their history; keep only summary-only values.
-        if (!(key in metrics)) summaries[key] = value;
-      }
-    }
-
-    const paramsFile = `${dir}/${PARAMS_FILE}`;
-    const params = fileSet.has(paramsFile) ? await readParams(paramsFile, warnings) : {};
-
+    const incremental = previous ? await readAppendedSeries(tsvFiles, dir, fileSet, previous, warnings, signal) : undefined;
     const dirName = path.posix.basename(dir);
     const projectName = path.posix.basename(path.posix.dirname(dir));
-    return {
+    const summaryFile = [`${dir}/${SUMMARY_FILE}`, `${dir}.json`].find((file) => fileSet.has(file));
+    const paramsFile = `${dir}/${PARAMS_FILE}`;
+    const otherFiles = [summaryFile, fileSet.has(paramsFile) ? paramsFile : undefined].filter((file): file is string => file !== undefined);
+    const run: ParsedRun = { key: dirName, name: dirName, path: dir, status: 'unknown', params: {}, tags: {}, metrics: {}, summaries: {} };
+    const source: ParsedSource = {
       format: 'dvclive',
       root: dir,
-      experiments: [
-        {
-          key: projectName,
-          name: projectName,
-          lifecycle: 'active',
-          runs: [{ key: dirName, name: dirName, path: dir, status: 'unknown', params, tags: {}, metrics, summaries }],
-        },
-      ],
-      warnings: warnings.list(),
+      cursors: [],
+      experiments: [{ key: projectName, name: projectName, lifecycle: 'active', runs: [run] }],
+      warnings: [],
     };
+
+    let seriesKeys: Set<string>;
+    if (incremental) {
+      const othersKept = await Promise.all(otherFiles.map((file) => unchangedWholeFile(file, previous!.get(file))));
+      const vanished = [...previous!.keys()].some((file) => !fileSet.has(file));
+      if (!incremental.changed && !vanished && othersKept.every((cursor) => cursor !== undefined)) {
+        // Nothing new anywhere: the stored run stays as it is.
+        run.update = 'keep';
+        source.cursors = [...incremental.cursors, ...(othersKept as FileCursor[])];
+        source.warnings = warnings.list();
+        return source;
+      }
+      run.update = 'append';
+      run.metrics = incremental.metrics;
+      source.cursors!.push(...incremental.cursors);
+      seriesKeys = incremental.seriesKeys;
+    } else {
+      // Series: every TSV under plots/metrics (current) or scalars (legacy).
+      for (const file of tsvFiles) {
+        throwIfAborted(signal);
+        const key = seriesKeyOf(file, dir)!;
+        let chunk: LineChunk;
+        try {
+          chunk = await readLinesFrom(file, 0);
+        } catch (error) {
+          warnings.add(file, `cannot read: ${describeError(error)}`);
+          continue;
+        }
+        const parsed = parseDvcliveChunk(chunk.complete, chunk.tail, file, warnings);
+        if (parsed.series.steps.length > 0) run.metrics[key] = parsed.series;
+        source.cursors!.push({ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: parsed.state });
+      }
+      seriesKeys = new Set(Object.keys(run.metrics));
+    }
+
+    // Summary and params are small and rewritten whole: read them every time
+    // the run is not kept ('append' replaces the stored ones too).
+    // The current file inside the folder wins over the legacy sibling.
+    if (summaryFile) {
+      const summary = await readSummary(summaryFile, warnings);
+      for (const [key, value] of Object.entries(summary.values)) {
+        // Keys with a series already have their history; keep only summary-only values.
+        if (!seriesKeys.has(key)) run.summaries[key] = value;
+      }
+      if (summary.cursor) source.cursors!.push(summary.cursor);
+    }
+    if (fileSet.has(paramsFile)) {
+      const params = await readParams(paramsFile, warnings);
+      run.params = params.params;
+      if (params.cursor) source.cursors!.push(params.cursor);
+    }
+    source.warnings = warnings.list();
+    return source;
   },
 };
+
+/** What a TSV's cursor remembers so appended rows continue the series. */
+interface DvcliveTsvState {
+  header: string[];
+  /** Physical lines consumed, header included, so warnings keep their line numbers. */
+  lines: number;
+  /** Data rows consumed: the step of the next row when there is no step column. */
+  rows: number;
+  /** Points stored so far: a key with points is a series, so its summary value is not kept. */
+  points: number;
+  /** A full read parsed a last line without its line break: any later change re-reads the folder. */
+  tailRead: boolean;
+}
+
+function isDvcliveTsvState(value: unknown): value is DvcliveTsvState {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    Array.isArray(v.header) &&
+    v.header.every((h) => typeof h === 'string') &&
+    typeof v.lines === 'number' &&
+    typeof v.rows === 'number' &&
+    typeof v.points === 'number' &&
+    typeof v.tailRead === 'boolean'
+  );
+}
+
+/**
+ * The points appended to the folder's TSVs since `previous`, or undefined
+ * when the run must be read in full: a TSV shrank, was rewritten or
+ * vanished, lacks usable state, or two TSVs map to one key.
+ * A TSV that is new since then is read whole and its points appended
+ * (its series did not exist).
+ */
+async function readAppendedSeries(
+  tsvFiles: readonly string[],
+  dir: string,
+  fileSet: ReadonlySet<string>,
+  previous: ReadonlyMap<string, FileCursor>,
+  warnings: WarningCollector,
+  signal: AbortSignal | undefined,
+): Promise<{ changed: boolean; metrics: Record<string, MetricSeriesData>; seriesKeys: Set<string>; cursors: FileCursor[] } | undefined> {
+  for (const [file] of previous) if (seriesKeyOf(file, dir) !== undefined && !fileSet.has(file)) return undefined; // a series vanished
+  const keys = tsvFiles.map((file) => seriesKeyOf(file, dir)!);
+  if (new Set(keys).size !== keys.length) return undefined; // `plots/metrics/x.tsv` beside legacy `scalars/x.tsv`
+  const metrics: Record<string, MetricSeriesData> = {};
+  const seriesKeys = new Set<string>();
+  const cursors: FileCursor[] = [];
+  let changed = false;
+  const readLater: Array<{ file: string; key: string; cursor?: FileCursor; state?: DvcliveTsvState }> = [];
+  for (const [index, file] of tsvFiles.entries()) {
+    const key = keys[index];
+    const cursor = previous.get(file);
+    if (!cursor) {
+      readLater.push({ file, key });
+      continue;
+    }
+    const state = cursor.state;
+    if (!isDvcliveTsvState(state)) return undefined;
+    let change;
+    try {
+      ({ change } = await classifyChange(file, cursor));
+    } catch {
+      return undefined; // vanished or unreadable now: the full read reports it
+    }
+    if (change === 'unchanged') {
+      cursors.push(cursor);
+      if (state.points > 0) seriesKeys.add(key);
+    } else if (change === 'appended' && !state.tailRead) {
+      readLater.push({ file, key, cursor, state });
+    } else {
+      return undefined;
+    }
+  }
+  // Only now read, so that a rewrite found late does not waste the reads before it.
+  for (const { file, key, cursor, state } of readLater) {
+    throwIfAborted(signal);
+    let chunk: LineChunk;
+    try {
+      chunk = await readLinesFrom(file, cursor?.offset ?? 0);
+    } catch {
+      return undefined;
+    }
+    let series: MetricSeriesData;
+    let next: DvcliveTsvState | undefined;
+    if (state) {
+      const table = new DvcliveTable(state.header, file, warnings, state.rows);
+      if (table.valueIndex < 0) return undefined; // cannot happen for state a full read wrote; be safe
+      table.feed(parseDelimitedRows(chunk.complete, '\t', state.header.length, file, warnings, state.lines));
+      series = table.series;
+      next = { ...state, lines: state.lines + countLines(chunk.complete), rows: table.rows, points: state.points + series.values.length, tailRead: false };
+    } else {
+      const parsed = parseDvcliveChunk(chunk.complete, chunk.tail, file, warnings);
+      series = parsed.series;
+      next = parsed.state;
+    }
+    if (series.values.length > 0) {
+      metrics[key] = series;
+      changed = true;
+    }
+    if ((next?.points ?? series.values.length) > 0) seriesKeys.add(key);
+    cursors.push({ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: next });
+  }
+  return { changed, metrics, seriesKeys, cursors };
+}
 
 /**
  * The DVCLive folder a file belongs to, if the file marks one:
@@ -153,78 +289,120 @@ function seriesKeyOf(file: string, dir: string): string | undefined {
  * Without a step column the row index is the step.
  */
 export function parseDvcliveTsv(text: string, file: string, warnings: WarningCollector): MetricSeriesData {
-  const series = emptySeries();
-  const table = parseDelimitedTable(text, '\t', file, warnings);
-  if (!table) return series;
-  const { header } = table;
-  const stepIndex = header.indexOf('step');
-  const timestampIndex = header.indexOf('timestamp');
-  const valueIndex = header.findIndex((_, index) => index !== stepIndex && index !== timestampIndex);
-  if (valueIndex < 0) {
-    warnings.add(file, `no value column in header "${header.join('\\t')}"`);
-    return series;
-  }
-  table.rows.forEach((row, dataIndex) => {
-    const valueCell = row.cells[valueIndex].trim();
-    const value = parseNumberToken(valueCell);
-    const step = stepIndex >= 0 ? parseFiniteToken(row.cells[stepIndex]) : dataIndex;
-    const timestamp = timestampIndex >= 0 ? parseFiniteToken(row.cells[timestampIndex]) : undefined;
-    const problem =
-      value === undefined
-        ? `value "${valueCell}" is not a number`
-        : step === undefined
-          ? `step "${row.cells[stepIndex].trim()}" is not a number`
-          : timestampIndex >= 0 && timestamp === undefined
-            ? `timestamp "${row.cells[timestampIndex].trim()}" is not a number`
-            : undefined;
-    if (problem && !row.terminated) return; // last line still being written
-    if (value === undefined || step === undefined) {
-      warnings.addLine(file, row.lineNumber, `${problem}; row skipped`);
-      return;
-    }
-    if (problem) warnings.addLine(file, row.lineNumber, problem);
-    series.steps.push(step);
-    series.values.push(value);
-    series.walls.push(timestamp === undefined ? NaN : timestamp < SECONDS_VERSUS_MILLIS ? timestamp * 1000 : timestamp);
-  });
-  return series;
+  const [complete, tail] = splitCompleteLines(text);
+  return parseDvcliveChunk(complete, tail, file, warnings).series;
 }
 
-async function readSummary(file: string, warnings: WarningCollector): Promise<Record<string, number | string>> {
+/**
+ * A whole TSV: `complete` is its whole lines, `tail` a last line without a
+ * line break, parsed when it is a valid row (a finished file may lack the
+ * final line break). The state is taken before the tail.
+ */
+function parseDvcliveChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { series: MetricSeriesData; state?: DvcliveTsvState } {
+  const table = parseDelimitedTable(complete, '\t', file, warnings);
+  if (!table) return { series: emptySeries() }; // no whole header yet: no state, so the next read starts over
+  const parser = new DvcliveTable(table.header, file, warnings, 0);
+  if (parser.valueIndex < 0) {
+    warnings.add(file, `no value column in header "${table.header.join('\\t')}"`);
+    return { series: parser.series };
+  }
+  parser.feed(table.rows);
+  const lines = countLines(complete);
+  const state: DvcliveTsvState = { header: table.header, lines, rows: parser.rows, points: parser.series.values.length, tailRead: false };
+  if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, '\t', table.header.length, file, warnings, lines, true));
+  state.tailRead = parser.usedUnterminated;
+  return { series: parser.series, state };
+}
+
+/** Parses TSV rows into one series, possibly continuing an earlier read. */
+class DvcliveTable {
+  readonly series: MetricSeriesData = emptySeries();
+  readonly valueIndex: number;
+  usedUnterminated = false;
+  private readonly stepIndex: number;
+  private readonly timestampIndex: number;
+
+  constructor(
+    header: readonly string[],
+    private readonly file: string,
+    private readonly warnings: WarningCollector,
+    /** Data rows consumed before: the step of the next row when there is no step column. */
+    public rows: number,
+  ) {
+    this.stepIndex = header.indexOf('step');
+    this.timestampIndex = header.indexOf('timestamp');
+    this.valueIndex = header.findIndex((_, index) => index !== this.stepIndex && index !== this.timestampIndex);
+  }
+
+  feed(rows: readonly DelimitedRow[]): void {
+    const { stepIndex, timestampIndex, valueIndex, series, file, warnings } = this;
+    for (const row of rows) {
+      const dataIndex = this.rows;
+      const valueCell = row.cells[valueIndex].trim();
+      const value = parseNumberToken(valueCell);
+      const step = stepIndex >= 0 ? parseFiniteToken(row.cells[stepIndex]) : dataIndex;
+      const timestamp = timestampIndex >= 0 ? parseFiniteToken(row.cells[timestampIndex]) : undefined;
+      const problem =
+        value === undefined
+          ? `value "${valueCell}" is not a number`
+          : step === undefined
+            ? `step "${row.cells[stepIndex].trim()}" is not a number`
+            : timestampIndex >= 0 && timestamp === undefined
+              ? `timestamp "${row.cells[timestampIndex].trim()}" is not a number`
+              : undefined;
+      if (problem && !row.terminated) continue; // last line still being written
+      this.rows++;
+      if (value === undefined || step === undefined) {
+        warnings.addLine(file, row.lineNumber, `${problem}; row skipped`);
+        continue;
+      }
+      if (problem) warnings.addLine(file, row.lineNumber, problem);
+      if (!row.terminated) this.usedUnterminated = true;
+      series.steps.push(step);
+      series.values.push(value);
+      series.walls.push(timestamp === undefined ? NaN : timestamp < SECONDS_VERSUS_MILLIS ? timestamp * 1000 : timestamp);
+    }
+  }
+}
+
+async function readSummary(file: string, warnings: WarningCollector): Promise<{ values: Record<string, number | string>; cursor?: FileCursor }> {
   let text: string;
+  let cursor: FileCursor;
   try {
-    text = await readTextFile(file);
+    ({ text, cursor } = await readWholeTextFile(file));
   } catch (error) {
     warnings.add(file, `cannot read: ${describeError(error)}`);
-    return {};
+    return { values: {} };
   }
-  if (text.trim() === '') return {}; // created, not yet written
+  if (text.trim() === '') return { values: {}, cursor }; // created, not yet written
   let data: unknown;
   try {
     // DVCLive writes with Python's json, which spells non-finite floats NaN/Infinity.
     data = parsePythonJson(text);
   } catch (error) {
     warnings.add(file, `not valid JSON (${describeError(error)}); summary skipped`);
-    return {};
+    return { values: {}, cursor };
   }
   if (!isPlainObject(data)) {
     warnings.add(file, 'expected a JSON object; summary skipped');
-    return {};
+    return { values: {}, cursor };
   }
-  return flattenToSummaries(data);
+  return { values: flattenToSummaries(data), cursor };
 }
 
-async function readParams(file: string, warnings: WarningCollector): Promise<Record<string, string>> {
+async function readParams(file: string, warnings: WarningCollector): Promise<{ params: Record<string, string>; cursor?: FileCursor }> {
   let text: string;
+  let cursor: FileCursor;
   try {
-    text = await readTextFile(file);
+    ({ text, cursor } = await readWholeTextFile(file));
   } catch (error) {
     warnings.add(file, `cannot read: ${describeError(error)}`);
-    return {};
+    return { params: {} };
   }
   const { data, problems } = parseYamlTolerant(text, { keepNumberText: true });
   for (const problem of problems) warnings.add(file, problem);
-  if (data === null || data === undefined) return {};
+  if (data === null || data === undefined) return { params: {}, cursor };
   if (!isPlainObject(data)) warnings.add(file, 'expected a mapping of params; stored under the key "value"');
-  return flattenToStrings(data, (key) => warnings.add(file, `"${key}" appears twice after flattening nested keys with "/"; the later value is kept`));
+  const params = flattenToStrings(data, (key) => warnings.add(file, `"${key}" appears twice after flattening nested keys with "/"; the later value is kept`));
+  return { params, cursor };
 }

@@ -6,17 +6,23 @@
 // `history.csv`, ...), so discovery sniffs the first line of likely files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FormatReader, MetricSeriesData, ParsedRun, ParsedSource, SourceCandidate } from './types';
+import { classifyChange } from './fileCursor';
+import type { FileCursor, FormatReader, MetricSeriesData, ParsedRun, ParsedSource, RunUpdate, SourceCandidate } from './types';
 import {
+  type DelimitedRow,
+  type LineChunk,
   WarningCollector,
+  countLines,
   describeError,
   emptySeries,
   mapWithConcurrency,
+  parseDelimitedRows,
   parseDelimitedTable,
   parseFiniteToken,
   parseNumberToken,
   readFileHead,
-  readTextFile,
+  readLinesFrom,
+  splitCompleteLines,
   splitDelimitedRow,
   throwIfAborted,
 } from './text';
@@ -91,36 +97,128 @@ export const kerasReader: FormatReader = {
     return likely.filter((_, index) => separators[index] !== undefined).map((file) => ({ format: 'keras', root: file, files: [file] }));
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
     const file = candidate.root;
     const warnings = new WarningCollector();
     const fileName = path.posix.basename(file);
     const source: ParsedSource = { format: 'keras', root: file, experiments: [], warnings: [] };
-    let text: string;
-    try {
-      text = await readTextFile(file);
-    } catch (error) {
-      warnings.add(file, `cannot read: ${describeError(error)}`);
-      source.warnings = warnings.list();
-      return source;
-    }
-    throwIfAborted(signal);
-    const segments = parseKerasLog(text, file, warnings);
-    const runs: ParsedRun[] = segments.map((metrics, index) => ({
-      key: `segment-${index + 1}`,
-      name: segments.length === 1 ? fileName : `${fileName} #${index + 1}`,
+    const nameOf = (index: number, total: number): string => (total === 1 ? fileName : `${fileName} #${index}`);
+    const runOf = (index: number, total: number, metrics: Record<string, MetricSeriesData>, update?: RunUpdate): ParsedRun => ({
+      key: `segment-${index}`,
+      ...(update ? { update } : {}),
+      name: nameOf(index, total),
       path: file,
       status: 'unknown',
       params: {},
       tags: {},
       metrics,
       summaries: {},
-    }));
-    source.experiments = [{ key: fileName, name: fileName, lifecycle: 'active', runs }];
+    });
+
+    const cursor = previous?.get(file);
+    const appended = cursor ? await readAppendedRows(file, cursor, warnings) : undefined;
+    throwIfAborted(signal);
+    if (appended) {
+      // Earlier sessions are complete and stay as stored; the session that was
+      // open may have grown; sessions that started since are new runs.
+      const { before, table } = appended;
+      const total = table.segmentCount;
+      const touched = new Map(table.touched.map((segment) => [segment.index, segment.metrics]));
+      const runs: ParsedRun[] = [];
+      for (let index = 1; index <= before; index++) {
+        const metrics = touched.get(index);
+        // A lone session is named after the file, the first of several "#1": when a second appears the first must be renamed.
+        const renamed = before === 1 && total > 1;
+        runs.push(runOf(index, total, metrics ?? {}, metrics || renamed ? 'append' : 'keep'));
+      }
+      for (let index = before + 1; index <= total; index++) runs.push(runOf(index, total, touched.get(index) ?? {}, 'replace'));
+      source.cursors = [appended.cursor];
+      source.experiments = [{ key: fileName, name: fileName, lifecycle: 'active', runs }];
+      source.warnings = warnings.list();
+      return source;
+    }
+
+    let chunk: LineChunk;
+    try {
+      chunk = await readLinesFrom(file, 0);
+    } catch (error) {
+      warnings.add(file, `cannot read: ${describeError(error)}`);
+      source.warnings = warnings.list();
+      return source;
+    }
+    throwIfAborted(signal);
+    const parsed = parseKerasChunk(chunk.complete, chunk.tail, file, warnings);
+    const segments = parsed.segments;
+    source.cursors = [{ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: parsed.state }];
+    source.experiments = [{ key: fileName, name: fileName, lifecycle: 'active', runs: segments.map((metrics, index) => runOf(index + 1, segments.length, metrics)) }];
     source.warnings = warnings.list();
     return source;
   },
 };
+
+/**
+ * What a Keras log's cursor remembers so appended rows continue the right
+ * session: the table's layout and where the last session stands.
+ */
+interface KerasState {
+  separator: string;
+  header: string[];
+  /** Physical lines consumed, header included, so warnings keep their line numbers. */
+  lines: number;
+  /** Sessions so far; the last one is `segment-<segments>`. */
+  segments: number;
+  /** Whether the next row may continue the last session (false before any row and after a repeated header). */
+  open: boolean;
+  /** Epoch of the last row of the open session. */
+  lastEpoch: number | null;
+  /** A full read parsed a last line without its line break: any later change re-reads the file. */
+  tailRead: boolean;
+}
+
+function isKerasState(value: unknown): value is KerasState {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.separator === 'string' &&
+    Array.isArray(v.header) &&
+    v.header.every((h) => typeof h === 'string') &&
+    typeof v.lines === 'number' &&
+    typeof v.segments === 'number' &&
+    typeof v.open === 'boolean' &&
+    (v.lastEpoch === null || typeof v.lastEpoch === 'number') &&
+    typeof v.tailRead === 'boolean'
+  );
+}
+
+/**
+ * The rows appended since `cursor`, or undefined when the file must be read
+ * in full (rewritten, shrunk, unchanged without usable state, or its last
+ * read took in a line that may have been cut short).
+ */
+async function readAppendedRows(
+  file: string,
+  cursor: FileCursor,
+  warnings: WarningCollector,
+): Promise<{ before: number; table: KerasTable; cursor: FileCursor } | undefined> {
+  const state = cursor.state;
+  if (!isKerasState(state)) return undefined;
+  try {
+    const { change } = await classifyChange(file, cursor);
+    if (change === 'unchanged') return { before: state.segments, table: new KerasTable(state.header, file, warnings, state), cursor };
+    if (change !== 'appended' || state.tailRead) return undefined;
+    const chunk = await readLinesFrom(file, cursor.offset);
+    const table = new KerasTable(state.header, file, warnings, state);
+    table.feed(parseDelimitedRows(chunk.complete, state.separator, state.header.length, file, warnings, state.lines));
+    const next: KerasState = { ...state, ...table.continuation(), lines: state.lines + countLines(chunk.complete), tailRead: false };
+    return {
+      before: state.segments,
+      table,
+      cursor: { path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: next },
+    };
+  } catch {
+    return undefined; // vanished or unreadable now: the full read reports it
+  }
+}
 
 /**
  * Splits the log into training sessions and returns one metric map per
@@ -129,57 +227,118 @@ export const kerasReader: FormatReader = {
  * is reported and skipped, keeping the rest of the row.
  */
 export function parseKerasLog(text: string, file: string, warnings: WarningCollector): Array<Record<string, MetricSeriesData>> {
+  const [complete, tail] = splitCompleteLines(text);
+  return parseKerasChunk(complete, tail, file, warnings).segments;
+}
+
+/**
+ * A whole log: `complete` is its whole lines, `tail` a last line without a
+ * line break. The tail is parsed when it is a valid row (a finished file may
+ * lack the final line break); the state is taken before it.
+ */
+function parseKerasChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { segments: Array<Record<string, MetricSeriesData>>; state?: KerasState } {
+  const text = complete + tail;
   const firstLineEnd = text.search(/[\r\n]/);
   const separator = kerasHeaderSeparator(firstLineEnd < 0 ? text : text.slice(0, firstLineEnd));
   if (!separator) {
     if (text.trim() !== '') warnings.add(file, 'first line is not a Keras CSVLogger header (epoch,...)');
-    return [];
+    return { segments: [] };
   }
-  const table = parseDelimitedTable(text, separator, file, warnings);
-  if (!table) return [];
-  const { header } = table;
-  const headerText = header.join('\u0000');
+  const table = parseDelimitedTable(complete, separator, file, warnings);
+  if (!table) return { segments: [] }; // no whole header yet: no state, so the next read starts over
+  const parser = new KerasTable(table.header, file, warnings);
+  parser.feed(table.rows);
+  const lines = countLines(complete);
+  const continuation = parser.continuation();
+  if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, separator, table.header.length, file, warnings, lines, true));
+  const state: KerasState = { separator, header: table.header, lines, ...continuation, tailRead: parser.usedUnterminated };
+  return { segments: parser.touched.map((segment) => segment.metrics), state };
+}
 
-  const segments: Array<Record<string, MetricSeriesData>> = [];
-  let current: Record<string, MetricSeriesData> | undefined;
-  let previousEpoch: number | undefined;
-  for (const row of table.rows) {
-    const cells = row.cells.map((cell) => cell.trim());
-    // A repeated header (files concatenated, or a logger restarted without append) starts a new session.
-    if (cells.join('\u0000') === headerText) {
-      current = undefined;
-      previousEpoch = undefined;
-      continue;
-    }
-    const epoch = parseFiniteToken(cells[0]);
-    const problems: string[] = [];
-    if (epoch === undefined) problems.push(`epoch "${cells[0]}" is not a number`);
-    const values: Array<[string, number]> = [];
-    for (let column = 1; column < header.length; column++) {
-      const cell = cells[column];
-      if (cell === '' || cell === MISSING_CELL) continue;
-      const value = parseNumberToken(cell);
-      if (value === undefined) problems.push(`column "${header[column]}": "${cell}" is not a number`);
-      else values.push([header[column], value]);
-    }
-    if (problems.length > 0 && !row.terminated) continue; // still being written
-    if (epoch === undefined) {
-      warnings.addLine(file, row.lineNumber, `${problems.join('; ')}; row skipped`);
-      continue;
-    }
-    for (const problem of problems) warnings.addLine(file, row.lineNumber, problem);
+/** Parses Keras rows into sessions, possibly continuing the sessions an earlier read found. */
+class KerasTable {
+  /** Sessions that got rows in this parse, by 1-based index: the continued one (if any) first, then new ones. */
+  readonly touched: Array<{ index: number; metrics: Record<string, MetricSeriesData> }> = [];
+  /** Whether a row without its line break was taken in. */
+  usedUnterminated = false;
+  private readonly headerText: string;
+  private segments: number;
+  private current: Record<string, MetricSeriesData> | undefined;
+  /** The session continued from an earlier read, created on its first new row. */
+  private continuable: boolean;
+  private previousEpoch: number | undefined;
 
-    if (!current || (previousEpoch !== undefined && epoch <= previousEpoch)) {
-      current = {};
-      segments.push(current);
-    }
-    previousEpoch = epoch;
-    for (const [name, value] of values) {
-      const series = (current[name] ??= emptySeries());
-      series.steps.push(epoch);
-      series.values.push(value);
-      series.walls.push(NaN); // CSVLogger records no wall time
+  constructor(
+    private readonly header: string[],
+    private readonly file: string,
+    private readonly warnings: WarningCollector,
+    from?: Pick<KerasState, 'segments' | 'open' | 'lastEpoch'>,
+  ) {
+    this.headerText = header.join('\u0000');
+    this.segments = from?.segments ?? 0;
+    this.continuable = from?.open ?? false;
+    this.previousEpoch = from?.open && from.lastEpoch !== null ? from.lastEpoch : undefined;
+  }
+
+  get segmentCount(): number {
+    return this.segments;
+  }
+
+  feed(rows: readonly DelimitedRow[]): void {
+    const { header, file, warnings } = this;
+    for (const row of rows) {
+      const cells = row.cells.map((cell) => cell.trim());
+      // A repeated header (files concatenated, or a logger restarted without append) starts a new session.
+      if (cells.join('\u0000') === this.headerText) {
+        if (!row.terminated) continue; // may still grow into a data row
+        this.current = undefined;
+        this.continuable = false;
+        this.previousEpoch = undefined;
+        continue;
+      }
+      const epoch = parseFiniteToken(cells[0]);
+      const problems: string[] = [];
+      if (epoch === undefined) problems.push(`epoch "${cells[0]}" is not a number`);
+      const values: Array<[string, number]> = [];
+      for (let column = 1; column < header.length; column++) {
+        const cell = cells[column];
+        if (cell === '' || cell === MISSING_CELL) continue;
+        const value = parseNumberToken(cell);
+        if (value === undefined) problems.push(`column "${header[column]}": "${cell}" is not a number`);
+        else values.push([header[column], value]);
+      }
+      if (problems.length > 0 && !row.terminated) continue; // still being written
+      if (epoch === undefined) {
+        warnings.addLine(file, row.lineNumber, `${problems.join('; ')}; row skipped`);
+        continue;
+      }
+      for (const problem of problems) warnings.addLine(file, row.lineNumber, problem);
+      if (!row.terminated) this.usedUnterminated = true;
+
+      const restarts = this.previousEpoch !== undefined && epoch <= this.previousEpoch;
+      if (!this.current && this.continuable && !restarts) {
+        // The first new row continues the session the earlier read left open.
+        this.current = {};
+        this.touched.push({ index: this.segments, metrics: this.current });
+      } else if (!this.current || restarts) {
+        this.current = {};
+        this.segments++;
+        this.touched.push({ index: this.segments, metrics: this.current });
+      }
+      this.continuable = false;
+      this.previousEpoch = epoch;
+      for (const [name, value] of values) {
+        const series = (this.current[name] ??= emptySeries());
+        series.steps.push(epoch);
+        series.values.push(value);
+        series.walls.push(NaN); // CSVLogger records no wall time
+      }
     }
   }
-  return segments;
+
+  /** Where the next read continues. */
+  continuation(): Pick<KerasState, 'segments' | 'open' | 'lastEpoch'> {
+    const open = this.current !== undefined || this.continuable;
+    return { segments: this.segments, open, lastEpoch: open && this.previousEpoch !== undefined ? this.previousEpoch : null };
+  }
 }

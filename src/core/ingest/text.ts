@@ -3,7 +3,8 @@
 // Python writes them, and collecting per-file warnings without flooding.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { IngestWarning } from './types';
+import { HEAD_BYTES, headHashOf } from './fileCursor';
+import type { FileCursor, IngestWarning } from './types';
 
 const BYTE_ORDER_MARK = '\uFEFF';
 
@@ -320,4 +321,425 @@ export function isInside(file: string, dir: string): boolean {
 /** A new, empty metric series. */
 export function emptySeries(): { steps: number[]; values: number[]; walls: number[] } {
   return { steps: [], values: [], walls: [] };
+}
+
+// ---------------------------------------------------------------------------
+// Incremental reading of line-based tables (CSV/TSV appenders). A reader keeps
+// a byte offset just after the last whole line it consumed; the next read
+// decodes only the bytes after it. Offsets always sit right after a line
+// break, and '\n'/'\r' never occur inside a UTF-8 multi-byte sequence, so
+// decoding from an offset can never split a character.
+
+/** What one read of a file from some byte offset found. */
+export interface LineChunk {
+  /** Size and mtime of the file as opened: the cursor records what was read, not what a later stat sees. */
+  size: number;
+  mtimeMs: number;
+  /** Hash of the first HEAD_BYTES (fileCursor.ts), taken from the same open file. */
+  headHash: string;
+  /** Byte offset the read started at. */
+  start: number;
+  /** Byte offset just after the last complete line: where the next read continues. */
+  completeEnd: number;
+  /** Decoded [start, completeEnd): whole lines only; a byte-order mark at offset 0 is dropped. */
+  complete: string;
+  /** Decoded [completeEnd, size): a last line without its line break, possibly still being written ('' when none). */
+  tail: string;
+}
+
+/**
+ * Where the whole lines of `bytes` end. A final '\r' does not count: it may
+ * be the first half of a CRLF whose '\n' is not written yet, and consuming it
+ * would make the next read start with a phantom empty line.
+ */
+function completeLinesEnd(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    const byte = bytes[i];
+    if (byte === 10) return i + 1;
+    if (byte === 13 && i < bytes.length - 1) return i + 1;
+  }
+  return 0;
+}
+
+/** Splits text like completeLinesEnd splits bytes: [whole lines, unterminated rest]. */
+export function splitCompleteLines(text: string): [complete: string, tail: string] {
+  for (let i = text.length - 1; i >= 0; i--) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10 || (ch === 13 && i < text.length - 1)) return [text.slice(0, i + 1), text.slice(i + 1)];
+  }
+  return ['', text];
+}
+
+/** Reads `file` from byte `start` to its current end, split at the last complete line. */
+export async function readLinesFrom(file: string, start: number): Promise<LineChunk> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const st = await handle.stat();
+    const from = Math.min(start, st.size);
+    const buffer = Buffer.alloc(st.size - from);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, from + filled);
+      if (bytesRead === 0) break; // truncated while reading: keep what was there
+      filled += bytesRead;
+    }
+    const bytes = buffer.subarray(0, filled);
+    const size = from + filled;
+    let head: Uint8Array;
+    if (from === 0) {
+      head = bytes.subarray(0, Math.min(size, HEAD_BYTES));
+    } else {
+      const headBuffer = Buffer.alloc(Math.min(size, HEAD_BYTES));
+      const { bytesRead } = await handle.read(headBuffer, 0, headBuffer.length, 0);
+      head = headBuffer.subarray(0, bytesRead);
+    }
+    const end = completeLinesEnd(bytes);
+    let complete = bytes.subarray(0, end).toString('utf8');
+    let tail = bytes.subarray(end).toString('utf8');
+    if (from === 0) {
+      if (end > 0) complete = stripByteOrderMark(complete);
+      else tail = stripByteOrderMark(tail);
+    }
+    return { size, mtimeMs: st.mtimeMs, headHash: headHashOf(head), start: from, completeEnd: from + end, complete, tail };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** UTF-8 length of a string, to turn header text back into a byte offset. */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * Data rows of a delimited chunk whose header was read earlier. Line numbers
+ * continue after `linesBefore`. With `unterminated`, the text is a last line
+ * still being written: its rows are marked so, and a wrong field count is
+ * skipped quietly instead of reported.
+ */
+export function parseDelimitedRows(
+  text: string,
+  delimiter: string,
+  fieldCount: number,
+  file: string,
+  warnings: WarningCollector,
+  linesBefore: number,
+  unterminated = false,
+): DelimitedRow[] {
+  const rows: DelimitedRow[] = [];
+  for (const line of splitLines(text)) {
+    if (line.text.trim() === '') continue;
+    const lineNumber = linesBefore + line.lineNumber;
+    const terminated = line.terminated && !unterminated;
+    const cells = splitDelimitedRow(line.text, delimiter);
+    if (cells.length !== fieldCount) {
+      if (terminated) warnings.addLine(file, lineNumber, `expected ${fieldCount} fields like the header, found ${cells.length}; row skipped`);
+      continue;
+    }
+    rows.push({ cells, lineNumber, terminated });
+  }
+  return rows;
+}
+
+/** Number of lines in text made of whole lines (what a cursor's line count advances by). */
+export function countLines(completeText: string): number {
+  return splitLines(completeText).length;
+}
+
+/**
+ * Numbers in reader state go through JSON, which has no NaN, Infinity or -0;
+ * as strings they round-trip exactly (String gives the shortest exact form).
+ */
+export function encodeStateNumber(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+export function decodeStateNumber(text: string): number {
+  return Number(text);
+}
+
+/** A small file read whole (YAML, JSON summaries), with the cursor that says so. */
+export async function readWholeTextFile(file: string): Promise<{ text: string; cursor: FileCursor }> {
+  // Stat before reading: a write in between then leaves an older mtime on the cursor, so the next read notices it.
+  const st = await fs.promises.stat(file);
+  const bytes = await fs.promises.readFile(file);
+  // The hash of the whole content lets a touched or re-saved but identical
+  // file count as unchanged, beyond the HEAD_BYTES the head hash covers.
+  const state: WholeFileState = { contentHash: headHashOf(bytes) };
+  return {
+    text: stripByteOrderMark(bytes.toString('utf8')),
+    cursor: { path: file, size: bytes.length, mtimeMs: st.mtimeMs, offset: bytes.length, headHash: headHashOf(bytes.subarray(0, HEAD_BYTES)), state },
+  };
+}
+
+interface WholeFileState {
+  contentHash: string;
+}
+
+/**
+ * The cursor of a file read with readWholeTextFile, brought up to date, when
+ * its content is still what the cursor describes (same size and mtime, or same
+ * size and content hash: touched or saved again unchanged); undefined when it
+ * changed, vanished or was never read.
+ */
+export async function unchangedWholeFile(file: string, cursor: FileCursor | undefined): Promise<FileCursor | undefined> {
+  if (!cursor) return undefined;
+  try {
+    const st = await fs.promises.stat(file);
+    if (st.size !== cursor.size) return undefined;
+    if (st.mtimeMs === cursor.mtimeMs) return cursor;
+    const state = cursor.state as Partial<WholeFileState> | undefined;
+    if (typeof state?.contentHash !== 'string') return undefined;
+    return headHashOf(await fs.promises.readFile(file)) === state.contentHash ? { ...cursor, mtimeMs: st.mtimeMs } : undefined;
+  } catch {
+    return undefined; // gone or unreadable: the read that follows reports it
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Exact decimal parsing straight from bytes, for the hot loops of big metric
+// files. Allocating a string per token and calling Number() on it costs
+// hundreds of nanoseconds; these functions do the common cases with a few
+// floating-point operations and give exactly the double Number() would.
+// Whatever they are not certain about is left to the caller's text path.
+
+/** Returned by parseDecimalBytes when the fast path cannot decide: parse the token's text instead. */
+export const NOT_FAST = Symbol('not-fast');
+
+/**
+ * Where scanDecimalBytes leaves its value. A typed array, because a double
+ * returned from a function that is not inlined is boxed on the heap, and the
+ * hot loops call it tens of millions of times.
+ */
+export const scannedDecimal = new Float64Array(1);
+
+/** 10^0 .. 10^22: every one is exactly representable as a double. */
+const EXACT_POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const TWO_POW_53 = 9007199254740992;
+/** Veltkamp's splitter for doubles: 2^27 + 1. */
+const SPLITTER = 134217729;
+
+// The bits of one double (little-endian host: word 1 is the high word).
+const bitsF64 = new Float64Array(1);
+const bitsU32 = new Uint32Array(bitsF64.buffer);
+
+/**
+ * Correctly rounded m * 10^e for an integer m < 10^19 given as
+ * high * 10^lowDigits + low (high < 10^15, lowDigits <= 4), |e| <= 22, into
+ * scannedDecimal[0]; false when the result is too close to a rounding midpoint
+ * to decide here. Computes m * 10^e as a double-double (about 100 good bits),
+ * then rounds once. Products use Dekker's exact two-product (no FMA in JS).
+ */
+function scaleWideMantissa(high: number, lowDigits: number, low: number, e: number): boolean {
+  // m = s + t exactly: high * 10^lowDigits = p + pe (Dekker), p + low = s + se (Knuth's two-sum).
+  const c10 = EXACT_POW10[lowDigits];
+  const p = high * c10;
+  let split = SPLITTER * high;
+  let aHigh = split - (split - high);
+  let aLow = high - aHigh;
+  split = SPLITTER * c10;
+  let bHigh = split - (split - c10);
+  let bLow = c10 - bHigh;
+  const pe = aHigh * bHigh - p + aHigh * bLow + aLow * bHigh + aLow * bLow;
+  const s = p + low;
+  const bVirtual = s - p;
+  const se = p - (s - bVirtual) + (low - bVirtual);
+  const t = se + pe; // both are integers below 2^11 in magnitude: exact
+  const scale = EXACT_POW10[e >= 0 ? e : -e];
+  let head: number;
+  let tail: number;
+  if (e >= 0) {
+    head = s * scale;
+    split = SPLITTER * s;
+    aHigh = split - (split - s);
+    aLow = s - aHigh;
+    split = SPLITTER * scale;
+    bHigh = split - (split - scale);
+    bLow = scale - bHigh;
+    tail = aHigh * bHigh - head + aHigh * bLow + aLow * bHigh + aLow * bLow + t * scale;
+  } else {
+    head = s / scale;
+    // back + backError = head * scale exactly; s - back is exact (Sterbenz).
+    const back = head * scale;
+    split = SPLITTER * head;
+    aHigh = split - (split - head);
+    aLow = head - aHigh;
+    split = SPLITTER * scale;
+    bHigh = split - (split - scale);
+    bLow = scale - bHigh;
+    const backError = aHigh * bHigh - back + aHigh * bLow + aLow * bHigh + aLow * bLow;
+    tail = (s - back - backError + t) / scale;
+  }
+  const x = head + tail;
+  // How far head + tail lies from x, against half the gap between x and its neighbours.
+  const distance = Math.abs(head - x + tail);
+  bitsF64[0] = x;
+  const highWord = bitsU32[1];
+  if ((highWord & 0xfffff) === 0 && bitsU32[0] === 0) return false; // a power of two: the gap below is half the gap above
+  // Half a gap: 2^(exponent - 1023 - 53), built from its bits (x is far from the subnormal range here).
+  bitsU32[1] = (((highWord >>> 20) & 0x7ff) - 53) << 20;
+  bitsU32[0] = 0;
+  const halfGap = bitsF64[0];
+  // The double-double is off by ~2^-100 relative; 2^-20 of half a gap is a wide margin.
+  if (Math.abs(distance - halfGap) <= halfGap * 9.5367431640625e-7) return false;
+  scannedDecimal[0] = x;
+  return true;
+}
+
+/**
+ * Parses the plain decimal number (`[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?`,
+ * ASCII) that starts at bytes[start] and stops before `limit`, puts exactly
+ * the double Number() gives for its text in scannedDecimal[0], and returns
+ * the index just after it. The caller checks that what follows is a
+ * delimiter. Returns -1 where this fast path does not decide (no digits, nan,
+ * inf, more than 19 significant digits, exponents beyond ±22 that do not fold
+ * into the mantissa, a value within a hair of a rounding midpoint): the caller
+ * then parses the token's text with parseNumberToken.
+ */
+export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number): number {
+  let i = start;
+  if (i >= limit) return -1;
+  let c = bytes[i];
+  let negative = false;
+  if (c === 0x2d || c === 0x2b) {
+    negative = c === 0x2d;
+    if (++i >= limit) return -1;
+    c = bytes[i];
+  }
+  // All digits into one double: exact while it stays below 2^53, which is
+  // what nearly every timestamp, step and value needs. Larger mantissas
+  // (17-digit values) are parsed again digit by digit below.
+  let mantissa = 0;
+  const integerStart = i;
+  while (c >= 0x30 && c <= 0x39) {
+    mantissa = mantissa * 10 + (c - 0x30);
+    if (++i >= limit) {
+      c = -1;
+      break;
+    }
+    c = bytes[i];
+  }
+  let digits = i - integerStart;
+  let exponent = 0;
+  if (c === 0x2e) {
+    c = ++i < limit ? bytes[i] : -1;
+    const fractionStart = i;
+    while (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      if (++i >= limit) {
+        c = -1;
+        break;
+      }
+      c = bytes[i];
+    }
+    digits += i - fractionStart;
+    exponent = fractionStart - i;
+  }
+  if (digits === 0) return -1;
+  const digitsEnd = i;
+  if ((c | 0x20) === 0x65) {
+    // Exponent: digits are required.
+    c = ++i < limit ? bytes[i] : -1;
+    let exponentNegative = false;
+    if (c === 0x2d || c === 0x2b) {
+      exponentNegative = c === 0x2d;
+      c = ++i < limit ? bytes[i] : -1;
+    }
+    let written = 0;
+    const exponentStart = i;
+    while (c >= 0x30 && c <= 0x39) {
+      if (written < 100000) written = written * 10 + (c - 0x30);
+      if (++i >= limit) break;
+      c = bytes[i];
+    }
+    if (i === exponentStart) return -1;
+    exponent += exponentNegative ? -written : written;
+  }
+  if (mantissa >= TWO_POW_53) return scanWideDecimal(bytes, integerStart, digitsEnd, digits, mantissa, negative, exponent) ? i : -1;
+  if (mantissa === 0) {
+    scannedDecimal[0] = negative ? -0 : 0;
+    return i;
+  }
+  // The mantissa is an exact double: one multiplication or division by an
+  // exact power of ten rounds once, so the result is correctly rounded (Clinger).
+  let value: number;
+  if (exponent < 0) {
+    if (exponent < -22) return -1;
+    value = mantissa / EXACT_POW10[-exponent];
+  } else if (exponent <= 22) {
+    value = mantissa * EXACT_POW10[exponent];
+  } else {
+    // 1e30 and the like: move the excess power into the mantissa while it stays exact.
+    const excess = exponent - 22;
+    if (excess > 22) return -1;
+    const shifted = mantissa * EXACT_POW10[excess];
+    if (shifted >= TWO_POW_53) return -1;
+    value = shifted * EXACT_POW10[22];
+  }
+  scannedDecimal[0] = negative ? -value : value;
+  return i;
+}
+
+/**
+ * The mantissa digits bytes[from, to) (digits and at most one '.', `digits`
+ * of them, whose value scanDecimalBytes summed into the rounded `rounded`,
+ * 2^53 or more) times 10^exponent: splits the mantissa exactly into
+ * high * 10^k + low (high: the first 15 significant digits) and scales it.
+ */
+function scanWideDecimal(bytes: Uint8Array, from: number, to: number, digits: number, rounded: number, negative: boolean, exponent: number): boolean {
+  let zeros = 0;
+  for (let i = from; i < to; i++) {
+    const b = bytes[i];
+    if (b === 0x30) zeros++;
+    else if (b !== 0x2e) break;
+  }
+  const significant = digits - zeros;
+  if (significant > 19 || exponent < -22 || exponent > 22) return false;
+  const lowDigits = significant - 15; // 1 to 4, since the mantissa is at least 2^53
+  let low = 0;
+  let place = 1;
+  for (let i = to - 1, taken = 0; taken < lowDigits; i--) {
+    const b = bytes[i];
+    if (b === 0x2e) continue;
+    low += (b - 0x30) * place;
+    place *= 10;
+    taken++;
+  }
+  // The rounded sum is off by at most ~2^-49 relative for up to 18 digits,
+  // so (rounded - low) / 10^k lands within 0.3 of the integer `high`.
+  // Beyond that, or if it does not land near an integer, count the digits one by one.
+  const approximate = (rounded - low) / EXACT_POW10[lowDigits];
+  let high = Math.round(approximate);
+  if (lowDigits > 3 || Math.abs(approximate - high) > 0.4) {
+    high = 0;
+    let counted = 0;
+    for (let i = from; counted < 15; i++) {
+      const d = bytes[i] - 0x30;
+      if (d < 0 || (counted === 0 && d === 0)) continue; // the point, leading zeros
+      high = high * 10 + d;
+      counted++;
+    }
+  }
+  if (!scaleWideMantissa(high, lowDigits, low, exponent)) return false;
+  if (negative) scannedDecimal[0] = -scannedDecimal[0];
+  return true;
+}
+
+
+/**
+ * Parses bytes[start, end) as a plain decimal number (nothing around it) and
+ * returns exactly what Number() returns for that text, or NOT_FAST where
+ * scanDecimalBytes does not decide.
+ */
+export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number): number | typeof NOT_FAST {
+  return scanDecimalBytes(bytes, start, end) === end ? scannedDecimal[0] : NOT_FAST;
+}
+
+/**
+ * parseNumberToken over bytes[start, end): the exact fast path when it
+ * applies, else the bytes' text (UTF-8) through parseNumberToken.
+ */
+export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (scanDecimalBytes(bytes, start, end) === end) return scannedDecimal[0];
+  return parseNumberToken(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'));
 }
