@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchAgentStart } from './agentStart';
+import { benchIdleCpu, benchLatency, benchTreeData } from './live';
 import { benchStoreWrite } from './storeWrite';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -27,6 +28,20 @@ async function main(): Promise<void> {
     console.log('agent start (spawn to hello answered, median of 5)');
     console.log(`  bare \`node -e 0\`                   : ${fmt(a.bareNodeMs, 1)} ms`);
     console.log(`  agent                             : ${fmt(a.agentHelloMs, 1)} ms  (${fmt(a.ratio, 1)}x a bare node start)\n`);
+
+    const appends = Number(process.env.RUNLENS_BENCH_APPENDS ?? 200);
+    const debounceMs = 100;
+    console.log(`live: append -> runs/changed notification, ${appends} appends per format, debounce ${debounceMs} ms (target p95 < 300 ms)`);
+    for (const r of await benchLatency(dir, appends, debounceMs)) {
+      console.log(`  ${r.format.padEnd(12)} p50 ${fmt(r.p50, 1).padStart(7)} ms   p95 ${fmt(r.p95, 1).padStart(7)} ms  ${verdict(r.p95 < 300)}`);
+    }
+    const idleSeconds = Number(process.env.RUNLENS_BENCH_IDLE_SECONDS ?? 60);
+    const idle = await benchIdleCpu(dir, 10_000, idleSeconds);
+    console.log(`\nlive: agent CPU while idle, watching ${fmt(idle.files)} files for ${idle.seconds} s: ${fmt(idle.cpuMs)} ms (${fmt((idle.cpuMs / (idle.seconds * 1000)) * 100, 2)} % of one core; target near zero)`);
+    const tree = await benchTreeData(dir, 10_000);
+    console.log(
+      `\ntree data for ${fmt(tree.runs)} runs (agent side): experiments ${fmt(tree.experimentsMs, 1)} ms, first page of runs ${fmt(tree.firstPageMs, 1)} ms, every run in pages ${fmt(tree.allPagesMs, 1)} ms\n`,
+    );
 
     const activation = process.env.RUNLENS_ACTIVATION_FILE;
     if (activation && fs.existsSync(activation)) {
