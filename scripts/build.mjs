@@ -41,6 +41,17 @@ await Promise.all([
     // Native modules are resolved at run time from node_modules, for the Node that runs the agent.
     external: ['better-sqlite3', 'onnxruntime-node', 'cpu-features', 'ssh2'],
   }),
+  // Smoke tests run models in a child process of the agent, so a model that
+  // crashes or hangs the runtime cannot take the agent down.
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/core/models/smokeWorker.ts'],
+    outfile: 'dist/smokeWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['onnxruntime-node'],
+  }),
   existsSync(path.join(root, 'webview/main.ts')) && esbuild.build({
     ...common,
     entryPoints: ['webview/main.ts'],

@@ -12,6 +12,8 @@ import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIO, Command } from './command';
 import { exportCommand } from './commands/export';
+import { inspectCommand } from './commands/inspect';
+import { smokeCommand } from './commands/smoke';
 import { watchCommand } from './commands/watch';
 import { defaultDatabasePath } from './paths';
 import { AgentServer } from './server';
@@ -164,6 +166,8 @@ const commands: Record<string, Command> = {
   },
   export: exportCommand,
   watch: watchCommand,
+  inspect: inspectCommand,
+  smoke: smokeCommand,
   demo: {
     usage: 'runlens demo [DIR] [--db FILE]',
     summary: 'Write the demo workspace (small logs in every supported format) to DIR (default ./demo), ingest it, and print the runs.',

@@ -113,6 +113,7 @@ export function printReport(r: SmokeReport, io: CliIO): void {
     ['start to first result', `${formatMs(r.startToFirstResultMs)} (worker start + runtime + load + first run)`],
     ['peak memory', `${formatBytes(r.peakRssBytes)} (worker RSS)`],
   ];
+  if (r.runtimeLog.length) header.push(['runtime log', `${r.runtimeLog.length} line(s) from onnxruntime (warnings are usually harmless; all of them under "runtimeLog" in --json)`]);
   const width = Math.max(...header.map(([k]) => k.length));
   for (const [k, v] of header) io.out(`${k.padEnd(width)}  ${v}`);
 

@@ -1,0 +1,55 @@
+// onnxruntime-node, loaded lazily (only the smoke worker needs it) with the
+// same ABI-mismatch explanation as better-sqlite3, and execution-provider
+// failures turned into plain words.
+import type * as Ort from 'onnxruntime-node';
+import { nativeModuleError } from '../store/nativeSqlite';
+
+export type OrtModule = typeof Ort;
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface BackendInfo {
+  name: string;
+  /** Shipped inside onnxruntime-node's package (cuda/tensorrt need libraries installed separately). */
+  bundled: boolean;
+}
+
+let cached: OrtModule | undefined;
+
+export function loadOnnxRuntime(): OrtModule {
+  if (cached) return cached;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = require('onnxruntime-node') as OrtModule;
+    return cached;
+  } catch (e) {
+    throw nativeModuleError('onnxruntime-node', e);
+  }
+}
+
+export function listBackends(ort: OrtModule): BackendInfo[] {
+  try {
+    return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  } catch {
+    return [{ name: 'cpu', bundled: true }];
+  }
+}
+
+/** Why a requested execution provider could not be used, for a person, not a log. */
+export function explainProviderFailure(ep: ExecutionProvider, runtimeMessage: string, backends: readonly BackendInfo[]): string {
+  const listed = backends.find((b) => b.name === ep);
+  if (!listed) return `this onnxruntime-node build has no ${ep} execution provider (it offers: ${backends.map((b) => b.name).join(', ')})`;
+  if (ep === 'cuda' && /shared library|libonnxruntime_providers|cannot open shared object/i.test(runtimeMessage)) {
+    return (
+      "the CUDA execution provider is not installed: onnxruntime-node's install skipped its download (offline install; see the README), " +
+      'or the CUDA 12 / cuDNN 9 libraries it needs are missing. Install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` on a machine that can download it'
+    );
+  }
+  if (ep === 'webgpu' && /adapter/i.test(runtimeMessage)) return 'no GPU adapter that WebGPU can use was found on this machine';
+  return `the ${ep} execution provider could not start: ${firstLine(runtimeMessage)}`;
+}
+
+export function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? text;
+}
