@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchAgentStart } from './agentStart';
 import { benchIdleCpu, benchLatency, benchTreeData } from './live';
+import { benchSmokeOverhead } from './smokeOverhead';
 import { benchStoreWrite } from './storeWrite';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -42,6 +43,16 @@ async function main(): Promise<void> {
     console.log(
       `\ntree data for ${fmt(tree.runs)} runs (agent side): experiments ${fmt(tree.experimentsMs, 1)} ms, first page of runs ${fmt(tree.firstPageMs, 1)} ms, every run in pages ${fmt(tree.allPagesMs, 1)} ms\n`,
     );
+
+    const smoke = await benchSmokeOverhead({});
+    console.log(`smoke test vs raw session.run (CPU, ${smoke.threads} thread, median of ${smoke.rounds} rounds of ${smoke.runs} runs; target overhead <= 5 % at p50)`);
+    for (const m of smoke.models) {
+      console.log(
+        `  ${m.model.padEnd(28)} raw p50 ${fmt(m.rawP50Ms, 3)} ms  smoke p50 ${fmt(m.smokeP50Ms, 3)} ms  overhead ${fmt(m.overhead * 100, 1)} %  ` +
+          `load-to-first-result ${fmt(m.startToFirstResultMs, 0)} ms (raw in-process ${fmt(m.rawLoadToFirstMs, 0)} ms)`,
+      );
+    }
+    console.log(`  worst overhead ${fmt(smoke.worstOverhead * 100, 1)} %  ${verdict(smoke.worstOverhead <= smoke.targetOverhead)}\n`);
 
     const activation = process.env.RUNLENS_ACTIVATION_FILE;
     if (activation && fs.existsSync(activation)) {
