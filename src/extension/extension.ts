@@ -13,7 +13,10 @@ export interface RunLensApi {
   tree: ExperimentsTreeProvider;
   /** Settles when the first index of the workspace has finished (or failed). */
   ready: Promise<void>;
+  /** Time spent in activate() itself. */
   activationMs: number;
+  /** From activation to the agent answering and the first index done; set when `ready` settles. */
+  readyMs?: number;
 }
 
 export function activate(context: vscode.ExtensionContext): RunLensApi {
@@ -74,7 +77,9 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     }
   })();
 
-  return { agent, tree, ready, activationMs: Date.now() - started };
+  const api: RunLensApi = { agent, tree, ready, activationMs: Date.now() - started };
+  void ready.then(() => (api.readyMs = Date.now() - started));
+  return api;
 }
 
 export function deactivate(): void {

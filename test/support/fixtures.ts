@@ -28,7 +28,15 @@ export function copyCorpus(relative: string): string {
   const src = path.join(corpusDir(), relative);
   const dest = path.join(makeTempDir(), path.basename(src));
   fs.cpSync(src, dest, { recursive: true });
+  makeWritable(dest);
   return dest;
+}
+
+/** The corpus is read-only; its copies must not be, or tests cannot append to them (or delete them as non-root). */
+function makeWritable(target: string): void {
+  const st = fs.statSync(target);
+  fs.chmodSync(target, st.mode | 0o200 | (st.isDirectory() ? 0o100 : 0));
+  if (st.isDirectory()) for (const entry of fs.readdirSync(target)) makeWritable(path.join(target, entry));
 }
 
 /** The machine-readable expectation shipped with a corpus log case. */

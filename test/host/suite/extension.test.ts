@@ -1,0 +1,219 @@
+// The extension in a real VS Code extension host, on the demo workspace plus a
+// real MLflow corpus case. Every expectation is read from the log files (or
+// the corpus case's expected.json) by test/host/expectations.ts.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AgentState } from '../../../src/extension/agent/agentClient';
+import type { RunLensApi } from '../../../src/extension/extension';
+import type { ExperimentsNode } from '../../../src/extension/experiments/treeItems';
+import type { IngestReport } from '../../../src/shared/protocol';
+import { fromWire } from '../../../src/shared/wireNumbers';
+import { expectedWorkspace, type ExpectedExperiment, type ExpectedRun } from '../expectations';
+import { hostTestConfig } from './config';
+
+type Node<K extends ExperimentsNode['kind']> = Extract<ExperimentsNode, { kind: K }>;
+
+const EXTENSION_ID = 'runlens.runlens';
+
+function workspaceRoot(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test window has no workspace folder');
+  assert.equal(folder.uri.scheme, 'file', `the extension host sees the workspace as ${folder.uri.toString()}`);
+  return folder.uri.fsPath;
+}
+
+const rel = (root: string, p: string) => path.relative(root, p).split(path.sep).join('/');
+
+function describeExpected(e: ExpectedExperiment): string {
+  return `${e.format} ${e.name ?? ''} at ${e.sourceRoot}`;
+}
+
+function waitFor<T>(what: string, timeoutMs: number, poll: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  return (async () => {
+    for (;;) {
+      const value = await poll();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+}
+
+describe('RunLens in a real VS Code extension host', function () {
+  let api: RunLensApi;
+  let root: string;
+  let expected: ExpectedExperiment[];
+
+  before(async function () {
+    this.timeout(60_000);
+    root = workspaceRoot();
+    expected = expectedWorkspace(root);
+    const extension = vscode.extensions.getExtension<RunLensApi>(EXTENSION_ID);
+    assert.ok(extension, `extension ${EXTENSION_ID} is not installed in this host`);
+    api = await extension.activate();
+    assert.ok(api && api.ready, 'activate() did not return the RunLens API');
+    await api.ready;
+  });
+
+  async function experimentNodes(): Promise<Node<'experiment'>[]> {
+    const nodes = await api.tree.getChildren();
+    return nodes.filter((n): n is Node<'experiment'> => n.kind === 'experiment');
+  }
+
+  async function findExperiment(e: ExpectedExperiment): Promise<Node<'experiment'>> {
+    const nodes = await experimentNodes();
+    const node = nodes.find((n) => n.experiment.format === e.format && rel(root, n.experiment.sourceRoot) === e.sourceRoot && (e.name === undefined || n.experiment.name === e.name));
+    assert.ok(
+      node,
+      `no experiment ${describeExpected(e)} in the tree; it shows: ${nodes.map((n) => `${n.experiment.format} ${n.experiment.name} at ${rel(root, n.experiment.sourceRoot)}`).join('; ')}`,
+    );
+    return node;
+  }
+
+  async function findRun(e: ExpectedExperiment, r: ExpectedRun): Promise<Node<'run'>> {
+    const children = await api.tree.getChildren(await findExperiment(e));
+    const run = children.find((n): n is Node<'run'> => n.kind === 'run' && (n.run.label ?? n.run.name) === r.name);
+    assert.ok(run, `run ${r.name} missing under ${describeExpected(e)}`);
+    return run;
+  }
+
+  it('activates, and starts the agent on the configured Node and database', function () {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+    assert.equal(extension.isActive, true);
+    const state: AgentState = api.agent.currentState;
+    assert.equal(state.kind, 'running', `agent state after ready: ${JSON.stringify(state)}`);
+    if (state.kind !== 'running') return;
+    const config = hostTestConfig();
+    assert.equal(state.runtime.path, config.agentNodePath, 'runlens.agent.nodePath was not used');
+    assert.equal(path.resolve(state.hello.databasePath), path.resolve(config.databasePath), 'runlens.database.path was not used');
+    assert.ok(api.activationMs < 5000, `activate() took ${api.activationMs} ms; it must return at once and start the agent in the background`);
+    // For `npm run bench`: activation measured in a real VS Code host.
+    if (config.resultsFile) {
+      fs.writeFileSync(path.join(path.dirname(config.resultsFile), 'activation.json'), JSON.stringify({ activationMs: api.activationMs, readyMs: api.readyMs ?? null }));
+    }
+  });
+
+  it('registers every command that package.json contributes', async function () {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const declared = (extension.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    assert.ok(declared.length > 0, 'package.json declares no commands');
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(
+      declared.filter((c) => !registered.has(c)),
+      [],
+      'commands declared in package.json but not registered',
+    );
+  });
+
+  it("shows the workspace's experiments, with their run counts", async function () {
+    assert.ok(expected.length >= 5, `the test workspace should hold at least 5 experiments, expectations found ${expected.length}`);
+    for (const e of expected) {
+      const node = await findExperiment(e);
+      assert.equal(node.experiment.runCount, e.runs.length, `run count of ${describeExpected(e)}`);
+      assert.equal(node.experiment.lastError, null, `${describeExpected(e)} has an error: ${node.experiment.lastError}`);
+    }
+    assert.equal(api.tree.experimentCount, (await api.tree.getChildren()).length);
+  });
+
+  it('lists the runs of each experiment by name', async function () {
+    for (const e of expected) {
+      const children = await api.tree.getChildren(await findExperiment(e));
+      assert.ok(!children.some((n) => n.kind === 'more'), `${describeExpected(e)} should fit in one page`);
+      const names = children.filter((n): n is Node<'run'> => n.kind === 'run').map((n) => n.run.label ?? n.run.name);
+      assert.deepEqual([...names].sort(), e.runs.map((r) => r.name).sort(), `runs of ${describeExpected(e)}`);
+    }
+  });
+
+  it('expands a run into its metrics, with the exact last values of the files', async function () {
+    let checked = 0;
+    for (const e of expected) {
+      for (const r of e.runs) {
+        const runNode = await findRun(e, r);
+        const groups = await api.tree.getChildren(runNode);
+        const metricsGroup = groups.find((g): g is Node<'group'> => g.kind === 'group' && g.group === 'metrics');
+        if (r.metrics.length === 0) {
+          assert.equal(metricsGroup, undefined, `${r.name} has no metrics in its files but shows a Metrics group`);
+          continue;
+        }
+        assert.ok(metricsGroup, `${r.name} (${describeExpected(e)}) shows no Metrics group`);
+        const metrics = (await api.tree.getChildren(metricsGroup)).filter((n): n is Node<'metric'> => n.kind === 'metric');
+        const byKey = new Map(metrics.map((m) => [m.series.key, m]));
+        if (r.allKeys) assert.deepEqual([...byKey.keys()].sort(), [...r.allKeys].sort(), `metric keys of ${r.name} (${describeExpected(e)})`);
+        for (const m of r.metrics) {
+          const node = byKey.get(m.key);
+          assert.ok(node, `metric ${m.key} missing from ${r.name} (${describeExpected(e)})`);
+          const where = `${describeExpected(e)} / ${r.name} / ${m.key}`;
+          assert.equal(fromWire(node.series.lastValue), m.last, `last value of ${where}`);
+          assert.equal(fromWire(node.series.lastStep), m.lastStep, `last step of ${where}`);
+          const item = api.tree.getTreeItem(node);
+          assert.equal(item.label, m.key);
+          assert.equal(item.description, `${String(m.last)} @ ${m.lastStep}`, `tree item of ${where}`);
+          checked++;
+        }
+        if (r.params && Object.keys(r.params).length) {
+          const paramsGroup = groups.find((g): g is Node<'group'> => g.kind === 'group' && g.group === 'params');
+          assert.ok(paramsGroup, `${r.name} shows no Params group`);
+          const params = (await api.tree.getChildren(paramsGroup)).filter((n): n is Node<'param'> => n.kind === 'param');
+          assert.deepEqual(Object.fromEntries(params.map((p) => [p.key, p.value])), r.params, `params of ${r.name} (${describeExpected(e)})`);
+        }
+      }
+    }
+    assert.ok(checked >= 20, `only ${checked} metric values were checked`);
+  });
+
+  it('restarts the agent after it is killed, and the tree answers again', async function () {
+    this.timeout(30_000);
+    const before = (await experimentNodes()).length;
+    const seen: AgentState['kind'][] = [];
+    const sub = api.agent.onDidChangeState((s) => seen.push(s.kind));
+    try {
+      api.agent.killForTest();
+      await waitFor('the agent to leave the running state', 5_000, () => (seen.some((k) => k !== 'running') ? true : undefined));
+      await waitFor('the agent to run again', 20_000, () => (api.agent.currentState.kind === 'running' ? true : undefined));
+    } finally {
+      sub.dispose();
+    }
+    assert.ok(seen.includes('starting'), `states after the kill: ${seen.join(' -> ')}`);
+    assert.equal((await experimentNodes()).length, before, 'experiments after the restart');
+  });
+
+  it('re-indexes the workspace from the "Re-index Workspace" command', async function () {
+    this.timeout(30_000);
+    // Record what the command asks the agent and what it answers: the command
+    // turns a failure into a notification, so resolving says nothing by itself.
+    const agent = api.agent;
+    const original = agent.request.bind(agent);
+    const reports: IngestReport[] = [];
+    const errors: string[] = [];
+    agent.request = (async (method: string, params: never, token?: vscode.CancellationToken) => {
+      try {
+        const result = await original(method as never, params, token);
+        // Only the command's forced ingest: live tracking may send its own.
+        if (method === 'workspace/ingest' && (params as { force?: boolean }).force === true) reports.push(result as IngestReport);
+        return result;
+      } catch (e) {
+        errors.push(`${method}: ${(e as Error).message}`);
+        throw e;
+      }
+    }) as typeof agent.request;
+    try {
+      await vscode.commands.executeCommand('runlens.reindexWorkspace');
+    } finally {
+      agent.request = original;
+    }
+    assert.deepEqual(errors, [], 'agent requests failed during the re-index');
+    assert.equal(reports.length, 1, 'the command should send exactly one forced workspace/ingest');
+    const report = reports[0];
+    const sources = new Set(expected.map((e) => e.sourceRoot)).size;
+    assert.equal(report.cancelled, false);
+    assert.equal(report.sourcesUnchanged, 0, 'a forced re-index must re-read every source');
+    assert.ok(report.sourcesRead >= sources, `read ${report.sourcesRead} sources, the workspace has at least ${sources}`);
+    const runs = expected.reduce((n, e) => n + e.runs.length, 0);
+    assert.ok(report.runs >= runs, `indexed ${report.runs} runs, the workspace has at least ${runs}`);
+    assert.deepEqual(report.warnings, [], 'warnings while re-indexing');
+    assert.equal((await experimentNodes()).length >= expected.length, true);
+  });
+});
