@@ -155,17 +155,20 @@ function toSummary(row: RunRow): RunSummary {
 }
 
 /**
- * When the run was last written to: its newest point or time, or the newest
- * mtime of its files (CSV loggers record no wall times at all).
+ * When the run was last written to: its newest point time or end time, as the
+ * log records them; only for logs that record no times at all (CSV loggers,
+ * DVCLive without timestamps) the newest mtime of its files. File mtimes alone
+ * would call every copied or checked-out run "just written".
  */
 function lastWriteOf(run: ParsedRun, files: readonly FileCursor[]): number | null {
   let latest = -Infinity;
-  const prefix = run.path.endsWith('/') ? run.path : `${run.path}/`;
-  for (const f of files) if ((f.path === run.path || f.path.startsWith(prefix)) && f.mtimeMs > latest) latest = f.mtimeMs;
   for (const series of Object.values(run.metrics)) {
     for (const w of series.walls) if (w > latest) latest = w;
   }
   for (const t of [run.endTime, run.startTime]) if (t !== undefined && t > latest) latest = t;
+  if (Number.isFinite(latest)) return latest;
+  const prefix = run.path.endsWith('/') ? run.path : `${run.path}/`;
+  for (const f of files) if ((f.path === run.path || f.path.startsWith(prefix)) && f.mtimeMs > latest) latest = f.mtimeMs;
   return Number.isFinite(latest) ? latest : null;
 }
 
