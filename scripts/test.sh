@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 results=test-results
 mkdir -p "$results"
 
+if [[ "${RUNLENS_SKIP_HOST_TESTS:-}" != 1 ]]; then
+  echo "== VS Code host tools (chromium, Node 24, code-server; cached after the first run)"
+  bash scripts/setup-vscode-host.sh
+fi
+
 echo "== build and typecheck"
 node scripts/build.mjs --tests
 echo "== lint"
@@ -32,7 +37,6 @@ if [[ "${RUNLENS_SKIP_HOST_TESTS:-}" == 1 ]]; then
   echo "== VS Code host tests SKIPPED (RUNLENS_SKIP_HOST_TESTS=1)"
 else
   echo "== extension tests in a real VS Code host"
-  bash scripts/setup-vscode-host.sh
   node out/test/host/runHostTests.js || host_status=$?
   if [[ -f "$results/host-tests.json" ]]; then
     host_pass=$(node -p "require('./$results/host-tests.json').passed")

@@ -8,7 +8,7 @@ import { UserError } from '../errors';
 import type { IngestWarning, LogFormat, ParsedRun, ParsedSource, RunStatus } from '../ingest/types';
 import { CHUNK_POINTS, chunkStats, decodeChunk, encodeChunk, type PointColumns } from './chunkCodec';
 import { MIGRATIONS, type Migration } from './migrations';
-import { loadSqlite } from './nativeSqlite';
+import { loadSqlite, nativeModuleError } from './nativeSqlite';
 import type {
   ExperimentGroup,
   FileCursor,
@@ -73,6 +73,8 @@ function ensureFolder(folder: string): void {
 
 function translateSqliteError(file: string, e: unknown): Error {
   const code = (e as { code?: string }).code ?? '';
+  // better-sqlite3 loads its native addon on the first `new Database`, not on require.
+  if (code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION/.test((e as Error)?.message ?? '')) return nativeModuleError('better-sqlite3', e);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
     return new UserError(
       'database-corrupt',
