@@ -164,6 +164,86 @@ describe('RunLens in a real VS Code extension host', function () {
     assert.ok(checked >= 20, `only ${checked} metric values were checked`);
   });
 
+  it('shows each run with the icon of its status', async function () {
+    const seen = new Map<string, string>();
+    for (const e of expected) {
+      for (const r of e.runs) {
+        const node = await findRun(e, r);
+        const item = api.tree.getTreeItem(node);
+        const icon = (item.iconPath as vscode.ThemeIcon).id;
+        seen.set(node.run.status, icon);
+        const want = { finished: 'pass', failed: 'error', killed: 'circle-slash', scheduled: 'clock' }[node.run.status as string];
+        if (want) assert.equal(icon, want, `icon of ${r.name} (${node.run.status})`);
+        assert.match(String(item.description), new RegExp(`^(${node.run.status}|running|idle|stale) · `), `description of ${r.name}: ${item.description}`);
+        assert.ok(item.tooltip instanceof vscode.MarkdownString && item.tooltip.value.includes(node.run.uid), `tooltip of ${r.name} names its uid`);
+      }
+    }
+    assert.ok(seen.has('failed') && seen.has('finished'), `statuses seen: ${[...seen.keys()].join(', ')}`);
+  });
+
+  it('stars and hides a run in RunLens only, leaving the files as they were', async function () {
+    const e = expected.find((x) => x.runs.length > 1)!;
+    const r = e.runs[0];
+    const files = (dir: string): string[] =>
+      fs.statSync(dir).isFile() ? [`${dir}:${fs.statSync(dir).size}:${fs.statSync(dir).mtimeMs}`] : fs.readdirSync(dir).flatMap((f) => files(path.join(dir, f)));
+    const node = await findRun(e, r);
+    const before = files(node.run.path);
+    await vscode.commands.executeCommand('runlens.starRun', node);
+    const starred = await findRun(e, r);
+    assert.equal(starred.run.starred, true);
+    assert.match(String(api.tree.getTreeItem(starred).label), /^★ /);
+    await vscode.commands.executeCommand('runlens.hideRun', starred);
+    const visible = (await api.tree.getChildren(await findExperiment(e))).filter((n): n is Node<'run'> => n.kind === 'run');
+    assert.ok(!visible.some((n) => n.run.uid === node.run.uid), 'a hidden run leaves the view');
+    await vscode.commands.executeCommand('runlens.toggleHiddenRuns');
+    try {
+      const shown = await findRun(e, r);
+      assert.equal(shown.run.hidden, true);
+      assert.match(String(api.tree.getTreeItem(shown).description), /^hidden · /);
+      await vscode.commands.executeCommand('runlens.unhideRun', shown);
+      await vscode.commands.executeCommand('runlens.unstarRun', shown);
+    } finally {
+      await vscode.commands.executeCommand('runlens.toggleHiddenRuns');
+    }
+    const after = await findRun(e, r);
+    assert.equal(after.run.starred, false);
+    assert.equal(after.run.hidden, false);
+    assert.deepEqual(files(node.run.path), before, 'the run\'s files are untouched');
+  });
+
+  it('compares two selected runs in a diff editor', async function () {
+    const e = expected.find((x) => x.runs.length > 1)!;
+    const [a, b] = [await findRun(e, e.runs[0]), await findRun(e, e.runs[1])];
+    await vscode.commands.executeCommand('runlens.compareRuns', a, [a, b]);
+    const tab = await waitFor('a diff editor', 10_000, () => {
+      const t = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return t && t.input instanceof vscode.TabInputTextDiff ? t : undefined;
+    });
+    assert.ok(tab.label.includes(a.run.name) && tab.label.includes(b.run.name), `diff title: ${tab.label}`);
+    const input = tab.input as vscode.TabInputTextDiff;
+    const left = (await vscode.workspace.openTextDocument(input.original)).getText();
+    assert.ok(left.includes(a.run.name), 'the left side is the first run');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('shows a new point live when a training process appends to a metric file', async function () {
+    this.timeout(30_000);
+    const e = expected.find((x) => x.format === 'mlflow' && x.runs.some((r) => r.metrics.length > 0))!;
+    const r = e.runs.find((x) => x.metrics.length > 0)!;
+    const node = await findRun(e, r);
+    const key = r.metrics[0].key;
+    const metricFile = path.join(node.run.path, 'metrics', ...key.split('/'));
+    assert.ok(fs.existsSync(metricFile), `${metricFile} exists`);
+    const step = r.metrics[0].lastStep + 1000;
+    fs.appendFileSync(metricFile, `${Date.now()} 0.125 ${step}\n`);
+    await waitFor(`${key} to show step ${step}`, 20_000, async () => {
+      const groups = await api.tree.getChildren(await findRun(e, r));
+      const metricsGroup = groups.find((g): g is Node<'group'> => g.kind === 'group' && g.group === 'metrics')!;
+      const metric = (await api.tree.getChildren(metricsGroup)).find((n): n is Node<'metric'> => n.kind === 'metric' && n.series.key === key);
+      return metric && fromWire(metric.series.lastStep) === step && fromWire(metric.series.lastValue) === 0.125 ? true : undefined;
+    });
+  });
+
   it('restarts the agent after it is killed, and the tree answers again', async function () {
     this.timeout(30_000);
     const before = (await experimentNodes()).length;
