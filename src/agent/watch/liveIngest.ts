@@ -8,6 +8,7 @@ import { ingestPaths, type IngestSummary } from '../../core/ingest/engine';
 import type { FormatReader } from '../../core/ingest/types';
 import type { RunStore } from '../../core/store/types';
 import { WorkspaceWatcher } from './workspaceWatcher';
+import { isInside } from '../../core/util/paths';
 
 export interface LiveIngestOptions {
   roots: string[];
@@ -20,10 +21,6 @@ export interface LiveIngestOptions {
   onError: (error: unknown) => void;
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
 
 export class LiveIngest {
   private readonly watcher: WorkspaceWatcher;

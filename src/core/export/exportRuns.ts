@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { RunStore, RunSummary } from '../store/types';
 import { toWire, type WireNumber } from '../../shared/wireNumbers';
+import { isInside } from '../util/paths';
 
 export interface ExportedRun {
   format: string;
@@ -22,10 +23,6 @@ export interface RunsExport {
   runs: ExportedRun[];
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
 
 function relativePath(run: RunSummary, root: string): string {
   const rel = path.relative(root, run.path).split(path.sep).join('/') || '.';

@@ -2,11 +2,8 @@
 // that holds a path (cheap: only that source is walked and read), else the
 // workspace folder that holds it (a new source may have appeared there).
 import * as path from 'node:path';
+import { isInside } from '../util/paths';
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
 
 export function scopesForChanges(changedPaths: readonly string[], knownSourceRoots: readonly string[], workspaceRoots: readonly string[]): string[] {
   // Deepest source root first, so a path is attributed to its own source.

@@ -7,6 +7,7 @@ import type { RunStore, SeriesChange } from '../store/types';
 import { readHeadHash } from './fileCursor';
 import type { FileCursor, FormatReader, IngestWarning, SourceCandidate } from './types';
 import { walkFiles } from './walk';
+import { isInside } from '../util/paths';
 
 export interface IngestProgress {
   done: number;
@@ -82,10 +83,6 @@ function sameFiles(a: readonly FileStat[], b: readonly FileStat[]): boolean {
   });
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
 
 export async function discoverSources(readers: readonly FormatReader[], root: string, signal?: AbortSignal): Promise<{ candidates: SourceCandidate[]; warnings: IngestWarning[] }> {
   const walked = await walkFiles(root, { signal });
