@@ -1,7 +1,6 @@
 // Which folders to re-ingest for a batch of changed paths: the known source
 // that holds a path (cheap: only that source is walked and read), else the
 // workspace folder that holds it (a new source may have appeared there).
-import * as path from 'node:path';
 import { isInside } from '../util/paths';
 
 
