@@ -3,7 +3,8 @@
 // union member with its params and result; both sides derive their typed
 // endpoints from it, so a method added here and not handled is a compile error.
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
-import type { IngestWarning, LogFormat, RunStatus } from '../core/ingest/types';
+import type { IngestSummary } from '../core/ingest/engine';
+import type { LogFormat, RunStatus } from '../core/ingest/types';
 import type { WireNumber } from './wireNumbers';
 
 /** Bumped on any incompatible change; the extension refuses a mismatching agent. */
@@ -80,17 +81,8 @@ export interface IngestParams {
   force?: boolean;
 }
 
-export interface IngestReport {
-  sourcesFound: number;
-  sourcesRead: number;
-  sourcesUnchanged: number;
-  sourcesRemoved: number;
-  runs: number;
-  points: number;
-  warnings: IngestWarning[];
-  durationMs: number;
-  cancelled: boolean;
-}
+/** What an ingest did, as the agent reports it (the per-series changes travel in runs/changed). */
+export type IngestReport = Omit<IngestSummary, 'changedRoots' | 'changes'>;
 
 export interface ListRunsParams {
   text?: string;
