@@ -11,7 +11,8 @@ import type { RunStore } from '../core/store/types';
 import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel } from '../shared/protocol';
 import { AGENT_VERSION } from './version';
 import { pickHeadlineKeys } from '../core/runs/headline';
-import { toWire } from '../shared/wireNumbers';
+import { toWire, toWireDeep } from '../shared/wireNumbers';
+import { inspectCached, listModels, smokeAndRecord } from './modelHandlers';
 import { LiveIngest } from './watch/liveIngest';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 
@@ -158,6 +159,18 @@ export class AgentServer {
         const range = params.stepMin !== undefined || params.stepMax !== undefined ? { min: params.stepMin ?? -Infinity, max: params.stepMax ?? Infinity } : undefined;
         const points = this.store.readSeries(params.runId, params.key, range);
         return points ? seriesToWire(params.runId, params.key, points) : null;
+      },
+      'models/list': async (params) => ({ models: await listModels(this.store, params.roots) }),
+      'models/inspect': async (params) => toWireDeep(await inspectCached(params.path)),
+      'models/smoke': async (params, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const phases = ['starting', 'loading-runtime', 'loading-model', 'first-run', 'warmup', 'timing', 'batches'];
+        const report = await smokeAndRecord(this.store, params, abort.signal, (phase) => {
+          void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'smoke', done: Math.max(0, phases.indexOf(phase)), total: phases.length, message: phase });
+        });
+        this.log('info', `smoke ${params.path}: ${report.pass ? 'PASS' : 'FAIL'} on ${report.ep.used}, p50 ${report.latency.p50Ms.toFixed(3)} ms`);
+        return toWireDeep(report);
       },
       'watch/start': async (params) => {
         await this.live?.dispose();

@@ -30,6 +30,7 @@ export async function ingestWorkspace(ctx: CommandContext, options: { force: boo
   await vscode.window.withProgress({ location: options.location, title: 'RunLens: indexing experiments', cancellable: true }, async (progress, token) => {
     let reported = 0;
     const sub = ctx.agent.onProgress((p) => {
+      if (p.operation !== 'ingest') return;
       const fraction = p.total ? (p.done / p.total) * 100 : 0;
       progress.report({ message: `${p.done}/${p.total} ${p.message}`, increment: Math.max(0, fraction - reported) });
       reported = fraction;

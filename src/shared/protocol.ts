@@ -136,6 +136,29 @@ export interface WatchStatus {
   watchedPaths: number;
 }
 
+export interface WireModelSummary {
+  path: string;
+  size: number;
+  /** The default-domain opset; null when unreadable or none. */
+  opset: number | null;
+  irVersion: number | null;
+  producer: string | null;
+  inputs: number;
+  outputs: number;
+  /** Why the file could not be inspected (truncated, not ONNX...). */
+  error: string | null;
+  lastSmoke: { startedAt: number; provider: string; passed: boolean; p50Ms: number | null } | null;
+}
+
+export interface SmokeParams {
+  path: string;
+  ep?: 'cpu' | 'cuda' | 'webgpu';
+  runs?: number;
+  warmup?: number;
+  /** `name=1x3x224x224,other=...`, as on the command line. */
+  shapes?: string;
+}
+
 export type AgentRequest =
   | { method: 'agent/hello'; params: HelloParams; result: HelloResult }
   | { method: 'workspace/ingest'; params: IngestParams; result: IngestReport }
@@ -145,6 +168,11 @@ export type AgentRequest =
   | { method: 'series/get'; params: { runId: number; key: string; stepMin?: number; stepMax?: number }; result: WireSeries | null }
   | { method: 'runs/annotate'; params: { id: number; label?: string; note?: string; starred?: boolean; hidden?: boolean }; result: null }
   | { method: 'runs/reindex'; params: { id: number }; result: IngestReport }
+  | { method: 'models/list'; params: { roots: string[] }; result: { models: WireModelSummary[] } }
+  /** A ModelInspection (src/core/models/inspect.ts) through toWireDeep. */
+  | { method: 'models/inspect'; params: { path: string }; result: unknown }
+  /** A SmokeReport (src/core/models/smoke.ts) through toWireDeep; kept in the store. */
+  | { method: 'models/smoke'; params: SmokeParams; result: unknown }
   | { method: 'watch/start'; params: WatchParams; result: WatchStatus }
   | { method: 'watch/setPaused'; params: { paused: boolean }; result: WatchStatus }
   | { method: 'watch/stop'; params: Record<string, never>; result: WatchStatus }
@@ -154,7 +182,7 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface ProgressParams {
   /** Correlates with the request that started the work. */
-  operation: 'ingest';
+  operation: 'ingest' | 'smoke';
   done: number;
   total: number;
   message: string;
@@ -181,6 +209,9 @@ export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestPara
   'series/get': new RequestType('series/get'),
   'runs/annotate': new RequestType('runs/annotate'),
   'runs/reindex': new RequestType('runs/reindex'),
+  'models/list': new RequestType('models/list'),
+  'models/inspect': new RequestType('models/inspect'),
+  'models/smoke': new RequestType('models/smoke'),
   'watch/start': new RequestType('watch/start'),
   'watch/setPaused': new RequestType('watch/setPaused'),
   'watch/stop': new RequestType('watch/stop'),

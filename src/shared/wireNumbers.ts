@@ -36,3 +36,19 @@ export function formatValue(v: number): string {
   if (v === -Infinity) return '-inf';
   return String(v);
 }
+
+/**
+ * A deep copy safe for JSON: non-finite numbers spelled out, bigints as
+ * decimal strings, typed arrays as plain arrays. For whole reports (smoke
+ * tests, inspections) that would otherwise lose their NaNs on the wire.
+ */
+export function toWireDeep(value: unknown): unknown {
+  if (typeof value === 'number') return toWire(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, (v) => toWireDeep(v));
+  if (Array.isArray(value)) return value.map(toWireDeep);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWireDeep(v);
+  return out;
+}

@@ -1,6 +1,6 @@
 // Formatting shared by `runlens inspect` and `runlens smoke`: sizes, times,
 // and JSON that keeps NaN/±Infinity (as the README's "NaN"/"Infinity" strings).
-import { toWire } from '../../shared/wireNumbers';
+import { toWireDeep } from '../../shared/wireNumbers';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -35,5 +35,5 @@ export function quoted(s: string): string {
 }
 
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' ? toWire(v) : typeof v === 'bigint' ? v.toString() : v), 2);
+  return JSON.stringify(toWireDeep(value), null, 2);
 }

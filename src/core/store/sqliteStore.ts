@@ -12,6 +12,7 @@ import { loadSqlite, nativeModuleError } from './nativeSqlite';
 import type {
   ExperimentGroup,
   FileCursor,
+  SmokeTestRecord,
   RunAnnotation,
   SeriesChange,
   ReplaceSourceResult,
@@ -604,6 +605,34 @@ export class SqliteRunStore implements RunStore {
       }
     }
     return n === total ? out : { steps: out.steps.slice(0, n), values: out.values.slice(0, n), walls: out.walls.slice(0, n) };
+  }
+
+  recordSmokeTest(record: SmokeTestRecord, size: number): void {
+    this.db.transaction(() => {
+      const { id } = this.db
+        .prepare(
+          `INSERT INTO models (path, sha256, size, inspected_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, inspected_at = excluded.inspected_at
+           RETURNING id`,
+        )
+        .get(record.modelPath, record.sha256, size, record.startedAt) as { id: number };
+      this.db
+        .prepare(`INSERT INTO smoke_tests (model_id, started_at, provider, passed, report) VALUES (?, ?, ?, ?, ?)`)
+        .run(id, record.startedAt, record.provider, record.passed ? 1 : 0, record.report);
+    }).immediate();
+  }
+
+  latestSmokeTests(modelPaths: readonly string[]): Map<string, SmokeTestRecord> {
+    const out = new Map<string, SmokeTestRecord>();
+    const query = this.db.prepare(
+      `SELECT m.path, m.sha256, t.started_at, t.provider, t.passed, t.report FROM smoke_tests t JOIN models m ON m.id = t.model_id
+       WHERE m.path = ? ORDER BY t.started_at DESC, t.id DESC LIMIT 1`,
+    );
+    for (const p of modelPaths) {
+      const row = query.get(p) as { path: string; sha256: string; started_at: number; provider: string; passed: number; report: string } | undefined;
+      if (row) out.set(p, { modelPath: row.path, sha256: row.sha256, startedAt: row.started_at, provider: row.provider, passed: row.passed === 1, report: row.report });
+    }
+    return out;
   }
 
   stats(): StoreStats {

@@ -132,6 +132,16 @@ export interface RunAnnotation {
   hidden?: boolean;
 }
 
+/** One smoke test of one model file, as stored (the report is the agent's JSON). */
+export interface SmokeTestRecord {
+  modelPath: string;
+  sha256: string;
+  startedAt: number;
+  provider: string;
+  passed: boolean;
+  report: string;
+}
+
 export interface RunStore {
   readonly path: string;
   schemaVersion(): number;
@@ -161,6 +171,11 @@ export interface RunStore {
   findRuns(reference: string): RunSummary[];
   readSeries(runId: number, key: string, range?: StepRange): SeriesPoints | undefined;
   stats(): StoreStats;
+
+  /** Keeps a smoke test's result with the model file it ran on (path + content hash). */
+  recordSmokeTest(record: SmokeTestRecord, size: number): void;
+  /** The newest smoke test of each of these model files. */
+  latestSmokeTests(modelPaths: readonly string[]): Map<string, SmokeTestRecord>;
 }
 
 export type { RunStatus };

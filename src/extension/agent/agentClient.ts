@@ -46,7 +46,7 @@ export class AgentClient implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private readonly stateEmitter = new vscode.EventEmitter<AgentState>();
   private readonly runsChangedEmitter = new vscode.EventEmitter<NotificationParams<'runs/changed'>>();
-  private readonly progressEmitter = new vscode.EventEmitter<{ done: number; total: number; message: string }>();
+  private readonly progressEmitter = new vscode.EventEmitter<NotificationParams<'agent/progress'>>();
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onDidChangeRuns = this.runsChangedEmitter.event;
   readonly onProgress = this.progressEmitter.event;
