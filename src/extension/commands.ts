@@ -7,12 +7,15 @@ import type { AgentClient } from './agent/agentClient';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import type { ExperimentsNode } from './experiments/treeItems';
 import type { LiveTracking } from './live/liveTracking';
+import { registerModelCommands } from './models/modelCommands';
+import type { ModelsTreeProvider } from './models/modelsTree';
 import { registerRunCommands, resolveRun, type RunArgument } from './runs/runCommands';
 
 export interface CommandContext {
   agent: AgentClient;
   tree: ExperimentsTreeProvider;
   live: LiveTracking;
+  models: ModelsTreeProvider;
   log: vscode.LogOutputChannel;
 }
 
@@ -131,5 +134,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register('runlens.pauseWatching', () => ctx.live.setPaused(true)),
     register('runlens.resumeWatching', () => ctx.live.setPaused(false)),
     ...registerRunCommands(ctx, register),
+    ...registerModelCommands(ctx, register),
   ];
 }

@@ -6,11 +6,14 @@ import { ingestWorkspace, registerCommands, type CommandContext } from './comman
 import { configuredNodePath, databasePath, ingestOnStartup, RESTART_SETTINGS } from './config';
 import { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import { LiveTracking } from './live/liveTracking';
+import { registerComparePanel } from './compare/comparePanel';
+import { ModelsTreeProvider } from './models/modelsTree';
 
 /** What activate() returns: used by the host tests, and by nothing else. */
 export interface RunLensApi {
   agent: AgentClient;
   tree: ExperimentsTreeProvider;
+  models: ModelsTreeProvider;
   /** Settles when the first index of the workspace has finished (or failed). */
   ready: Promise<void>;
   /** Time spent in activate() itself. */
@@ -36,8 +39,12 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   context.subscriptions.push(view);
   const live = new LiveTracking(agent, log);
   context.subscriptions.push(live);
-  const ctx: CommandContext = { agent, tree, live, log };
+  const models = new ModelsTreeProvider(agent);
+  context.subscriptions.push(models, vscode.window.createTreeView('runlens.models', { treeDataProvider: models, showCollapseAll: true }));
+  const ctx: CommandContext = { agent, tree, live, models, log };
   context.subscriptions.push(...registerCommands(ctx));
+  // The comparison panel: its open command, git documents, and the serializer that restores it after a reload.
+  context.subscriptions.push(...registerComparePanel({ extensionUri: context.extensionUri, agent, log }));
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration(async (e) => {
@@ -77,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     }
   })();
 
-  const api: RunLensApi = { agent, tree, ready, activationMs: Date.now() - started };
+  const api: RunLensApi = { agent, tree, models, ready, activationMs: Date.now() - started };
   void ready.then(() => (api.readyMs = Date.now() - started));
   return api;
 }

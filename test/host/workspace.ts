@@ -17,6 +17,9 @@ function makeWritable(dir: string): void {
   }
 }
 
+/** The corpus model the host tests put in the workspace (small, with fixed shapes). */
+export const HOST_MODEL = 'blazeface_front_128.onnx';
+
 /** Writes the workspace under `root` and returns its folder. `agentNode` runs dist/agent.js. */
 export function buildWorkspace(root: string, agentNode: string): string {
   const workspace = path.join(root, 'demo');
@@ -28,5 +31,10 @@ export function buildWorkspace(root: string, agentNode: string): string {
   const corpusCopy = path.join(workspace, CORPUS_IN_WORKSPACE);
   fs.cpSync(path.join(corpusDir(), CORPUS_CASE), corpusCopy, { recursive: true });
   makeWritable(corpusCopy);
+  // One real model for the Models view.
+  const models = path.join(workspace, 'models');
+  fs.mkdirSync(models);
+  fs.copyFileSync(path.join(corpusDir(), 'models', HOST_MODEL), path.join(models, HOST_MODEL));
+  fs.chmodSync(path.join(models, HOST_MODEL), 0o644);
   return workspace;
 }

@@ -11,6 +11,7 @@ import type { ExperimentsNode } from '../../../src/extension/experiments/treeIte
 import type { IngestReport } from '../../../src/shared/protocol';
 import { fromWire } from '../../../src/shared/wireNumbers';
 import { expectedWorkspace, type ExpectedExperiment, type ExpectedRun } from '../expectations';
+import { HOST_MODEL } from '../workspace';
 import { hostTestConfig } from './config';
 
 type Node<K extends ExperimentsNode['kind']> = Extract<ExperimentsNode, { kind: K }>;
@@ -242,6 +243,26 @@ describe('RunLens in a real VS Code extension host', function () {
       const metric = (await api.tree.getChildren(metricsGroup)).find((n): n is Node<'metric'> => n.kind === 'metric' && n.series.key === key);
       return metric && fromWire(metric.series.lastStep) === step && fromWire(metric.series.lastValue) === 0.125 ? true : undefined;
     });
+  });
+
+  it('lists the workspace model in the Models view and smoke-tests it', async function () {
+    this.timeout(90_000);
+    const models = await vscode.commands.executeCommand<unknown>('runlens.refreshModels').then(() => api.models.getChildren());
+    const node = models.find((n) => n.kind === 'model' && n.model.path.endsWith(HOST_MODEL));
+    assert.ok(node && node.kind === 'model', `the Models view lists ${HOST_MODEL}: ${models.map((m) => m.model.path).join(', ')}`);
+    assert.equal(node.model.error, null);
+    assert.equal(node.model.size, fs.statSync(node.model.path).size);
+    const item = api.models.getTreeItem(node);
+    assert.match(String(item.description), /opset \d+/);
+    const tensors = await api.models.getChildren(node);
+    assert.ok(tensors.some((t) => t.kind === 'tensor' && t.direction === 'input' && t.name === 'input:0'), 'the input tensor is listed');
+    await vscode.commands.executeCommand('runlens.runSmokeTest', node, { shapes: '' });
+    const after = (await api.models.getChildren()).find((n) => n.kind === 'model' && n.model.path === node.model.path)!;
+    assert.ok(after.kind === 'model' && after.model.lastSmoke?.passed === true, `smoke result kept: ${JSON.stringify(after.model.lastSmoke)}`);
+    const card = vscode.window.activeTextEditor?.document.getText() ?? '';
+    assert.match(card, /## Smoke test: PASS/);
+    assert.match(card, /Identity:0/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('restarts the agent after it is killed, and the tree answers again', async function () {
