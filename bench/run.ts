@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchAgentStart } from './agentStart';
+import { benchIngest, formatIngestBench } from './ingest';
 import { benchIdleCpu, benchLatency, benchTreeData } from './live';
 import { benchSmokeOverhead } from './smokeOverhead';
 import { benchStoreWrite } from './storeWrite';
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
     console.log(`  RunLens chunked store             : ${fmt(w.storePointsPerSec)} points/s, ${fmt(w.storeBytesPerPoint, 1)} bytes/point`);
     console.log(`  ratio store/bare                  : ${fmt(w.ratio, 1)}x  (target >= 5x: ${verdict(w.ratio >= 5)})`);
     console.log(`  bytes per point                   : ${fmt(w.storeBytesPerPoint, 1)}  (target <= 20: ${verdict(w.storeBytesPerPoint <= 20)})\n`);
+
+    const ingest = await benchIngest(dir);
+    for (const line of formatIngestBench(ingest)) console.log(line);
+    console.log('');
 
     const a = await benchAgentStart(dir);
     console.log('agent start (spawn to hello answered, median of 5)');

@@ -2,9 +2,11 @@
 // chart would draw as 0). Every metric value that crosses a process boundary
 // goes through these two functions.
 
-export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 export function toWire(v: number): WireNumber {
+  // JSON.stringify(-0) is "0": a logged -0.0 would silently change sign.
+  if (Object.is(v, -0)) return '-0';
   if (Number.isFinite(v)) return v;
   if (Number.isNaN(v)) return 'NaN';
   return v > 0 ? 'Infinity' : '-Infinity';
@@ -18,6 +20,8 @@ export function fromWire(v: WireNumber): number {
       return Infinity;
     case '-Infinity':
       return -Infinity;
+    case '-0':
+      return -0;
     default:
       return v;
   }
@@ -52,3 +56,14 @@ export function toWireDeep(value: unknown): unknown {
   for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWireDeep(v);
   return out;
 }
+
+/** The type of `toWireDeep(value)` for a value of type T. */
+export type Wired<T> = T extends number
+  ? WireNumber
+  : T extends bigint
+    ? string
+    : T extends readonly (infer U)[]
+      ? Wired<U>[]
+      : T extends object
+        ? { [K in keyof T]: Wired<T[K]> }
+        : T;

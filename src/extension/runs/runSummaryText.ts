@@ -16,7 +16,7 @@ export function runAsDiffableText(run: WireRunDetail): string {
     lines.push('', '[summaries]');
     for (const key of summaryKeys) {
       const v = run.summaries[key];
-      lines.push(`${key} = ${typeof v === 'string' && !['NaN', 'Infinity', '-Infinity'].includes(v) ? v : formatValue(fromWire(v as never))}`);
+      lines.push(`${key} = ${typeof v === 'string' && !['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? v : formatValue(fromWire(v as never))}`);
     }
   }
   return lines.join('\n') + '\n';
