@@ -143,7 +143,7 @@ describe('TensorBoard event files damaged', () => {
   // should be reported with the file and the byte offset of the cut record.
   test(
     'cut in the middle of a record, file not written for an hour: a warning names the file and the offset of the cut record',
-    { todo: 'the TensorBoard reader reports no incomplete tail (src/core/ingest/tensorboard/**, owned by the incremental-reader work)' },
+
     () => {
       const damaged = copyCorpus(TB_CASE);
       const file = onlyEventFile(damaged);
@@ -224,7 +224,7 @@ describe('TensorBoard event files damaged', () => {
 
   test(
     'an empty event file not written for an hour: a warning names it',
-    { todo: 'the TensorBoard reader says nothing about an event file without a single record (src/core/ingest/tensorboard/**)' },
+
     () => {
       const damaged = copyCorpus(TB_CASE);
       const real = onlyEventFile(damaged);

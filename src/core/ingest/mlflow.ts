@@ -10,8 +10,10 @@
 //   <root>/.trash/<experiment id>/...                deleted experiments, same layout
 //   <root>/models/...                                model registry, not an experiment
 //   <root>/<experiment id>/{tags,datasets,traces,models}/  experiment-level data, not runs
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FormatReader, MetricSeriesData, ParsedExperiment, ParsedRun, ParsedSource, RunStatus, SourceCandidate } from './types';
+import { classifyChange, HEAD_BYTES, headHashOf } from './fileCursor';
+import type { FileCursor, FormatReader, MetricSeriesData, ParsedExperiment, ParsedRun, ParsedSource, RunStatus, SourceCandidate } from './types';
 import {
   WarningCollector,
   describeError,
@@ -21,7 +23,9 @@ import {
   parseFiniteToken,
   parseNumberToken,
   readTextFile,
-  splitLines,
+  scanDecimalBytes,
+  scannedDecimal,
+  stripByteOrderMark,
   throwIfAborted,
 } from './text';
 import { isPlainObject, parseYamlTolerant } from './yaml';
@@ -38,6 +42,8 @@ type RunDataKind = (typeof RUN_DATA_DIRS)[number];
 export const MLFLOW_SQLITE_FILE = 'mlflow.db';
 
 const FILE_READ_CONCURRENCY = 32;
+/** Metric files may be large and each read holds a buffer of up to METRIC_CHUNK_BYTES: fewer at a time. */
+const METRIC_FILE_CONCURRENCY = 8;
 /** MLflow's RunStatus enum as the file store persists it. */
 const STATUS_BY_NUMBER: Record<number, RunStatus> = { 1: 'running', 2: 'scheduled', 3: 'finished', 4: 'failed', 5: 'killed' };
 
@@ -64,13 +70,16 @@ export const mlflowReader: FormatReader = {
     return candidates;
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
     if (path.posix.basename(candidate.root) === MLFLOW_SQLITE_FILE || candidate.root.endsWith('.db')) {
+      // Always read in full: SQLite rewrites pages anywhere in the file and
+      // keeps recent ones in a WAL beside it, so there is no appended tail to
+      // follow; only the database itself could say what changed.
       // Loaded lazily so that merely importing this reader never loads a native module.
       const { readMlflowSqlite } = await import('./mlflowSqlite');
       return readMlflowSqlite(candidate.root, signal);
     }
-    return readFileStore(candidate, signal);
+    return readFileStore(candidate, signal, previous);
   },
 };
 
@@ -148,17 +157,34 @@ interface ExperimentFiles {
   runs: Map<string, RunFiles>;
 }
 
-async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal): Promise<ParsedSource> {
+/** Everything one read of a file store shares. */
+interface StoreRead {
+  warnings: WarningCollector;
+  signal?: AbortSignal;
+  /** Cursors of the last read, by path; absent for a full read. */
+  previous?: ReadonlyMap<string, FileCursor>;
+  /** `<experiment dir>/<run dir>` (with `.trash/` in front when deleted) of runs that lost a file since the last read. */
+  runsWithLostFiles: Set<string>;
+  /** Cursors this read returns (engine default for the files not listed: read in full). */
+  cursors: FileCursor[];
+}
+
+function experimentDirKey(deleted: boolean, experimentDir: string): string {
+  return `${deleted ? `${TRASH_DIR}/` : ''}${experimentDir}`;
+}
+
+async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
   const root = candidate.root;
   const warnings = new WarningCollector();
   const files = candidate.files.length > 0 ? candidate.files : await listFilesRecursive(root);
+  const read: StoreRead = { warnings, signal, previous, runsWithLostFiles: new Set(), cursors: [] };
 
   const experimentsByDir = new Map<string, ExperimentFiles>();
   for (const file of files) {
     if (!file.startsWith(`${root}/`)) continue;
     const classified = classifyFileStorePath(file.slice(root.length + 1));
     if (!classified) continue;
-    const dirKey = `${classified.deleted ? `${TRASH_DIR}/` : ''}${classified.experimentDir}`;
+    const dirKey = experimentDirKey(classified.deleted, classified.experimentDir);
     let experiment = experimentsByDir.get(dirKey);
     if (!experiment) {
       experiment = { dirName: classified.experimentDir, deleted: classified.deleted, runs: new Map() };
@@ -178,15 +204,25 @@ async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal): 
     else run[classified.kind].push([classified.key!, file]);
   }
 
+  if (previous) {
+    // A run that lost a metric (or any) file cannot be appended to: the store would keep the old series.
+    const current = new Set(files);
+    for (const known of previous.keys()) {
+      if (current.has(known) || !known.startsWith(`${root}/`)) continue;
+      const classified = classifyFileStorePath(known.slice(root.length + 1));
+      if (classified?.runDir !== undefined) read.runsWithLostFiles.add(`${experimentDirKey(classified.deleted, classified.experimentDir)}/${classified.runDir}`);
+    }
+  }
+
   const experiments: ParsedExperiment[] = [];
   const usedKeys = new Set<string>();
   for (const experimentFiles of [...experimentsByDir.values()].sort(compareExperimentDirs)) {
     throwIfAborted(signal);
-    const experiment = await readExperiment(root, experimentFiles, warnings, signal);
+    const experiment = await readExperiment(root, experimentFiles, read);
     if (!experiment) continue;
     if (usedKeys.has(experiment.key)) {
       // Two folders claim one id (a copy, or a restored experiment still in .trash): keep both, apart.
-      const relativeDir = `${experimentFiles.deleted ? `${TRASH_DIR}/` : ''}${experimentFiles.dirName}`;
+      const relativeDir = experimentDirKey(experimentFiles.deleted, experimentFiles.dirName);
       const distinctKey = `${experiment.key} (${relativeDir})`;
       warnings.add(`${root}/${relativeDir}`, `experiment id ${experiment.key} is used by another folder too; this one is listed as "${distinctKey}"`);
       experiment.key = distinctKey;
@@ -194,7 +230,7 @@ async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal): 
     usedKeys.add(experiment.key);
     experiments.push(experiment);
   }
-  return { format: 'mlflow', root, experiments, warnings: warnings.list() };
+  return { format: 'mlflow', root, cursors: read.cursors, experiments, warnings: warnings.list() };
 }
 
 function compareExperimentDirs(a: ExperimentFiles, b: ExperimentFiles): number {
@@ -211,17 +247,35 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function readExperiment(
-  root: string,
-  files: ExperimentFiles,
-  warnings: WarningCollector,
-  signal: AbortSignal | undefined,
-): Promise<ParsedExperiment | undefined> {
+/** Size and modification time now, or undefined when the file is gone. */
+async function statOf(file: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  try {
+    const st = await fs.promises.stat(file);
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+async function unchangedSince(file: string, cursor: FileCursor | undefined): Promise<boolean> {
+  if (!cursor) return false;
+  const st = await statOf(file);
+  return st !== undefined && st.size === cursor.size && st.mtimeMs === cursor.mtimeMs;
+}
+
+async function readExperiment(root: string, files: ExperimentFiles, read: StoreRead): Promise<ParsedExperiment | undefined> {
+  const { warnings, previous } = read;
   const experimentPath = path.posix.join(root, files.deleted ? TRASH_DIR : '', files.dirName);
   let meta: Record<string, unknown> = {};
+  // The experiment's lifecycle decides which runs are listed (a run deleted on
+  // its own is hidden only in an active experiment), so when its meta.yaml
+  // changes or appears or vanishes every run of it is read again in full.
+  let metaSame = previous !== undefined;
   if (files.metaFile) {
+    if (previous) metaSame = await unchangedSince(files.metaFile, previous.get(files.metaFile));
     meta = (await readYamlMapping(files.metaFile, warnings)) ?? {};
   } else {
+    if (previous?.has(`${experimentPath}/${META_FILE}`)) metaSame = false;
     // Without meta.yaml MLflow ignores the folder; keep its runs (data is never
     // thrown away) under the folder name, and say why the name looks raw.
     const runs = [...files.runs.values()];
@@ -234,51 +288,164 @@ async function readExperiment(
 
   const runs: ParsedRun[] = [];
   for (const runFiles of [...files.runs.values()].sort((a, b) => compareIds(a.dirName, b.dirName))) {
-    throwIfAborted(signal);
-    const run = await readRun(path.posix.join(experimentPath, runFiles.dirName), runFiles, lifecycle, warnings);
+    throwIfAborted(read.signal);
+    const incremental = metaSame && !read.runsWithLostFiles.has(`${experimentDirKey(files.deleted, files.dirName)}/${runFiles.dirName}`);
+    const run = await readRun(path.posix.join(experimentPath, runFiles.dirName), runFiles, lifecycle, read, incremental);
     if (run) runs.push(run);
   }
   return { key, name, lifecycle, runs };
+}
+
+/** What the cursor of a run's meta.yaml remembers, so that an unchanged run is kept without parsing it. */
+interface RunMetaState {
+  v: typeof RUN_META_STATE_VERSION;
+  runKey: string;
+  /** Deleted on its own in an active experiment: not listed. */
+  hidden?: boolean;
+}
+
+const RUN_META_STATE_VERSION = 1;
+
+function runMetaStateOf(cursor: FileCursor | undefined): RunMetaState | undefined {
+  const state = cursor?.state as Partial<RunMetaState> | undefined;
+  return state && state.v === RUN_META_STATE_VERSION && typeof state.runKey === 'string' ? (state as RunMetaState) : undefined;
+}
+
+type RunPlan =
+  | { kind: 'full' }
+  | { kind: 'keep' }
+  /** Per metric file: the cursor to continue from (undefined: new file, read from the start), or 'unchanged'. */
+  | { kind: 'append'; metrics: Map<string, FileCursor | undefined | 'unchanged'> };
+
+/**
+ * Decides from sizes, times and heads how much of a run to read: nothing
+ * ('keep'), the appended metric lines ('append': meta, params and tags are
+ * small and read again in full, since 'append' replaces them), or all of it
+ * (a metric file shrank or was rewritten, or the last read left no usable cursor).
+ */
+async function planRun(files: RunFiles, previous: ReadonlyMap<string, FileCursor>): Promise<RunPlan> {
+  let changed = false;
+  if (files.metaFile) {
+    const cursor = previous.get(files.metaFile);
+    // A run the last read did not know (or left no state for) is read whole: 'replace', not an append to nothing.
+    if (!cursor) return { kind: 'full' };
+    const state = runMetaStateOf(cursor);
+    if (!state || !(await unchangedSince(files.metaFile, cursor))) changed = true;
+    else if (state.hidden) return { kind: 'keep' }; // still deleted: its other files do not matter
+  } else if (![...files.params, ...files.tags, ...files.metrics].some(([, file]) => previous.has(file))) {
+    return { kind: 'full' };
+  }
+  if (!changed) {
+    const small = [...files.params, ...files.tags].map(([, file]) => file);
+    const same = await mapWithConcurrency(small, FILE_READ_CONCURRENCY, (file) => unchangedSince(file, previous.get(file)));
+    changed = same.includes(false);
+  }
+  const metrics = new Map<string, FileCursor | undefined | 'unchanged'>();
+  for (const [, file] of files.metrics) {
+    const cursor = previous.get(file);
+    if (!cursor) {
+      metrics.set(file, undefined);
+      changed = true;
+      continue;
+    }
+    if (!metricStateOf(cursor)) return { kind: 'full' };
+    let change;
+    try {
+      change = (await classifyChange(file, cursor)).change;
+    } catch {
+      return { kind: 'full' }; // gone meanwhile: the full read reports it
+    }
+    if (change === 'rewritten') return { kind: 'full' };
+    if (change === 'unchanged') metrics.set(file, 'unchanged');
+    else {
+      metrics.set(file, cursor);
+      changed = true;
+    }
+  }
+  return changed ? { kind: 'append', metrics } : { kind: 'keep' };
+}
+
+function hasRunData(files: RunFiles): boolean {
+  return files.params.length + files.tags.length + files.metrics.length > 0;
 }
 
 async function readRun(
   runPath: string,
   files: RunFiles,
   experimentLifecycle: 'active' | 'deleted',
-  warnings: WarningCollector,
+  read: StoreRead,
+  incremental: boolean,
 ): Promise<ParsedRun | undefined> {
+  const { warnings, previous } = read;
+  const plan = incremental && previous ? await planRun(files, previous) : { kind: 'full' as const };
+
+  if (plan.kind === 'keep') {
+    const runFiles = [files.metaFile, ...[...files.params, ...files.tags, ...files.metrics].map(([, file]) => file)];
+    for (const file of runFiles) {
+      const cursor = file ? previous!.get(file) : undefined;
+      if (cursor) read.cursors.push(cursor);
+    }
+    const metaState = files.metaFile ? runMetaStateOf(previous!.get(files.metaFile)) : undefined;
+    if (metaState?.hidden) return undefined;
+    if (!files.metaFile) {
+      if (!hasRunData(files)) return undefined;
+      warnings.add(runPath, 'folder has params/metrics/tags but no meta.yaml; listed under its folder name with status unknown');
+    }
+    // What the full read reported about the metric lines before the cursors, said again.
+    for (const [, file] of files.metrics) {
+      const log = new ProblemLog(file);
+      restoreProblems(log, metricStateOf(previous!.get(file)));
+      log.replayInto(warnings);
+    }
+    // The store reads only the key of a kept run.
+    return { key: metaState?.runKey ?? files.dirName, update: 'keep', name: '', path: runPath, status: 'unknown', params: {}, tags: {}, metrics: {}, summaries: {} };
+  }
+
   let meta: Record<string, unknown> | undefined;
+  let metaCursor: FileCursor | undefined;
+  let metaClean = false;
   if (files.metaFile) {
-    meta = await readYamlMapping(files.metaFile, warnings);
+    const loaded = await readSmallFile(files.metaFile);
+    if (loaded instanceof Error) {
+      warnings.add(files.metaFile, `cannot read: ${describeError(loaded)}`);
+    } else {
+      const parsed = parseYamlMapping(loaded.text, files.metaFile, warnings);
+      meta = parsed.data;
+      metaClean = parsed.clean;
+      metaCursor = loaded.cursor;
+    }
   }
   if (!meta) {
-    const hasData = files.params.length + files.tags.length + files.metrics.length > 0;
-    if (!hasData) return undefined; // an empty or foreign folder: not a run, nothing to say
+    if (!hasRunData(files)) return undefined; // an empty or foreign folder: not a run, nothing to say
     warnings.add(runPath, files.metaFile ? 'run meta.yaml is unreadable; run listed under its folder name with status unknown' : 'folder has params/metrics/tags but no meta.yaml; listed under its folder name with status unknown');
   }
+  const runId = textOf(meta?.run_id) ?? textOf(meta?.run_uuid) ?? files.dirName;
   // A run deleted on its own (its experiment still active) is hidden, as in
   // MLflow's UI; runs of a deleted experiment stay, under that experiment.
-  if (meta?.lifecycle_stage === 'deleted' && experimentLifecycle === 'active') return undefined;
+  const hidden = meta?.lifecycle_stage === 'deleted' && experimentLifecycle === 'active';
+  if (metaCursor) {
+    // Only a cleanly parsed meta.yaml lets a later read keep the run unread; one with problems is read again, so its warnings stay.
+    if (metaClean) metaCursor.state = { v: RUN_META_STATE_VERSION, runKey: runId, ...(hidden ? { hidden: true } : {}) } satisfies RunMetaState;
+    read.cursors.push(metaCursor);
+  }
+  if (hidden) return undefined;
+
+  let update: 'replace' | 'append' = plan.kind === 'append' ? 'append' : 'replace';
+  let metricsRead = await readRunMetrics(files, plan.kind === 'append' ? plan.metrics : undefined, previous, read.signal);
+  if (metricsRead === 'conflict') {
+    // An unfinished line returned by the last read changed: its run's series are read again from the start.
+    update = 'replace';
+    metricsRead = (await readRunMetrics(files, undefined, previous, read.signal)) as RunMetrics;
+  }
+  for (const log of metricsRead.problems) log.replayInto(warnings);
+  read.cursors.push(...metricsRead.cursors);
 
   const params = await readKeyValueFiles(files.params, warnings);
   const tags = await readKeyValueFiles(files.tags, warnings);
-  const metrics: Record<string, MetricSeriesData> = {};
-  const metricFiles = files.metrics.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const texts = await readAllTexts(metricFiles.map(([, file]) => file));
-  metricFiles.forEach(([key, file], index) => {
-    const text = texts[index];
-    if (text instanceof Error) {
-      warnings.add(file, `cannot read metric file: ${describeError(text)}`);
-      return;
-    }
-    const series = parseMetricHistory(text, file, warnings);
-    if (series.steps.length > 0) metrics[key] = series;
-  });
-
-  const runId = textOf(meta?.run_id) ?? textOf(meta?.run_uuid) ?? files.dirName;
   const name = nonEmpty(textOf(meta?.run_name)) ?? nonEmpty(textOf(meta?.name)) ?? nonEmpty(tags['mlflow.runName']) ?? runId;
   return {
     key: runId,
+    update,
     name,
     path: runPath,
     status: meta ? statusFromMeta(meta.status) : 'unknown',
@@ -286,26 +453,103 @@ async function readRun(
     endTime: millisOf(meta?.end_time),
     params,
     tags,
-    metrics,
+    metrics: metricsRead.metrics,
     summaries: {},
   };
 }
 
-async function readYamlMapping(file: string, warnings: WarningCollector): Promise<Record<string, unknown> | undefined> {
-  let text: string;
+interface RunMetrics {
+  metrics: Record<string, MetricSeriesData>;
+  cursors: FileCursor[];
+  /** Per metric file, in key order. */
+  problems: ProblemLog[];
+}
+
+/**
+ * A run's metric files, each from where the plan says (all from the start
+ * without one). 'conflict' when an append finds that the unfinished last
+ * line an earlier read returned has changed.
+ */
+async function readRunMetrics(
+  files: RunFiles,
+  plan: Map<string, FileCursor | undefined | 'unchanged'> | undefined,
+  previous: ReadonlyMap<string, FileCursor> | undefined,
+  signal: AbortSignal | undefined,
+): Promise<RunMetrics | 'conflict'> {
+  const result: RunMetrics = { metrics: {}, cursors: [], problems: [] };
+  const sorted = files.metrics.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Several files at a time (runs log tens of small metrics); each file's problems
+  // are collected apart and merged in key order, so that warnings keep a stable order.
+  const reads = await mapWithConcurrency(sorted, METRIC_FILE_CONCURRENCY, async ([, file]) => {
+    throwIfAborted(signal);
+    const problems = new ProblemLog(file);
+    const from = plan?.get(file);
+    if (from === 'unchanged') {
+      const cursor = previous!.get(file)!;
+      restoreProblems(problems, metricStateOf(cursor));
+      return { problems, cursor, series: undefined, conflict: false };
+    }
+    try {
+      const read = await readMetricFile(file, problems, from, signal);
+      return { problems, cursor: read.cursor, series: read.series, conflict: read.conflict };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      problems.add(`cannot read metric file: ${describeError(error)}`);
+      return { problems, cursor: undefined, series: undefined, conflict: false };
+    }
+  });
+  if (reads.some((read) => read.conflict)) return 'conflict';
+  sorted.forEach(([key], index) => {
+    const read = reads[index];
+    result.problems.push(read.problems);
+    if (read.cursor) result.cursors.push(read.cursor);
+    if (read.series && read.series.steps.length > 0) setOwnKey(result.metrics, key, read.series);
+  });
+  return result;
+}
+
+/** Metric keys are user text: "__proto__" must become a key, not a prototype. */
+function setOwnKey<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A small file's text (BOM dropped) with the cursor of having read all of it: one open, one stat. */
+async function readSmallFile(file: string): Promise<{ text: string; cursor: FileCursor } | Error> {
+  let handle: fs.promises.FileHandle | undefined;
   try {
-    text = await readTextFile(file);
+    handle = await fs.promises.open(file, 'r');
+    const st = await handle.stat();
+    const bytes = Buffer.allocUnsafe(st.size);
+    const got = await readFully(handle, bytes, 0, st.size, 0);
+    const content = bytes.subarray(0, got);
+    return {
+      text: stripByteOrderMark(content.toString('utf8')),
+      cursor: { path: file, size: got, mtimeMs: st.mtimeMs, offset: got, headHash: headHashOf(content.subarray(0, HEAD_BYTES)) },
+    };
   } catch (error) {
-    warnings.add(file, `cannot read: ${describeError(error)}`);
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function readYamlMapping(file: string, warnings: WarningCollector): Promise<Record<string, unknown> | undefined> {
+  const loaded = await readSmallFile(file);
+  if (loaded instanceof Error) {
+    warnings.add(file, `cannot read: ${describeError(loaded)}`);
     return undefined;
   }
+  return parseYamlMapping(loaded.text, file, warnings).data;
+}
+
+function parseYamlMapping(text: string, file: string, warnings: WarningCollector): { data: Record<string, unknown> | undefined; clean: boolean } {
   const { data, problems } = parseYamlTolerant(text);
   for (const problem of problems) warnings.add(file, problem);
   if (!isPlainObject(data)) {
     if (problems.length === 0) warnings.add(file, text.trim() === '' ? 'file is empty' : 'expected a YAML mapping');
-    return undefined;
+    return { data: undefined, clean: false };
   }
-  return data;
+  return { data, clean: problems.length === 0 };
 }
 
 /** Params and tags: one file per key, the whole content is the value (no trailing newline by design). */
@@ -336,6 +580,39 @@ async function readAllTexts(files: readonly string[]): Promise<Array<string | Er
 }
 
 /**
+ * One file's problems: the first few messages and how many there were. Metric
+ * files are read several at a time; their logs are handed to the source's
+ * WarningCollector afterwards, in key order, exactly as if each problem had
+ * been added there. A cursor keeps the log, so that later reads, which see
+ * only appended bytes, still report what the earlier bytes had.
+ */
+class ProblemLog {
+  messages: string[] = [];
+  count = 0;
+
+  constructor(readonly file: string) {}
+
+  add(message: string): void {
+    this.count++;
+    if (this.messages.length < MAX_REMEMBERED_PROBLEMS) this.messages.push(message);
+  }
+
+  addLine(lineNumber: number, message: string): void {
+    this.add(`line ${lineNumber}: ${message}`);
+  }
+
+  /** Into `warnings`, as if each problem had been added there (it caps each file at fewer messages than are kept here). */
+  replayInto(warnings: WarningCollector): void {
+    for (const message of this.messages) warnings.add(this.file, message);
+    const last = this.messages[this.messages.length - 1] ?? '';
+    for (let i = this.messages.length; i < this.count; i++) warnings.add(this.file, last);
+  }
+}
+
+/** WarningCollector's cap per file: a log keeps that many messages, and counts the rest. */
+const MAX_REMEMBERED_PROBLEMS = 20;
+
+/**
  * One metric's history, in file order (MLflow repeats steps legitimately).
  * Columns: timestamp (ms), value, step, then whatever MLflow 3 appends (run
  * id, dataset name and digest), which is ignored. MLflow 0.x wrote two
@@ -344,25 +621,366 @@ async function readAllTexts(files: readonly string[]): Promise<Array<string | Er
  * before it, is a write in progress and is skipped quietly.
  */
 export function parseMetricHistory(text: string, file: string, warnings: WarningCollector): MetricSeriesData {
-  const series = emptySeries();
-  let establishedColumns: number | undefined;
-  for (const line of splitLines(text)) {
-    const trimmed = line.text.trim();
-    if (trimmed === '') continue;
+  const log = new ProblemLog(file);
+  const parser = new MetricLineParser(log);
+  const bytes = Buffer.from(stripByteOrderMark(text), 'utf8');
+  const stop = parser.parseLines(bytes, 0, bytes.length);
+  parser.finish(bytes, stop, bytes.length);
+  log.replayInto(warnings);
+  return { steps: parser.steps, values: parser.values, walls: parser.walls };
+}
+
+/** What a metric file's cursor remembers between reads (FileCursor.state). */
+interface MetricCursorState {
+  v: typeof METRIC_STATE_VERSION;
+  /** Column count of the first complete line (0 before one): a shorter unterminated last line is still being written. */
+  columns: number;
+  /** Line breaks before the cursor, so that warnings name the right line. */
+  lines: number;
+  /** The bytes before the cursor end with CR: an LF right at the cursor completes that CRLF. */
+  cr: boolean;
+  /** The unterminated last line (as latin1) whose point was already returned; it starts at the cursor. */
+  tail?: string;
+  /** Problems reported for the bytes before the cursor (the first few, and how many): repeated on later reads, which do not see those bytes. */
+  problems?: string[];
+  problemCount?: number;
+}
+
+const METRIC_STATE_VERSION = 1;
+/** Read size for metric files: big enough for few system calls, small enough to keep memory flat. */
+const METRIC_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** What the last read of a file reported, back into `log`. */
+function restoreProblems(log: ProblemLog, state: MetricCursorState | undefined): void {
+  log.messages = [...(state?.problems ?? [])];
+  log.count = Math.max(state?.problemCount ?? 0, log.messages.length);
+}
+
+function metricStateOf(cursor: FileCursor | undefined): MetricCursorState | undefined {
+  const state = cursor?.state as Partial<MetricCursorState> | undefined;
+  if (!state || state.v !== METRIC_STATE_VERSION || typeof state.columns !== 'number' || typeof state.lines !== 'number') return undefined;
+  return state as MetricCursorState;
+}
+
+const enum Byte {
+  Tab = 9,
+  LineFeed = 10,
+  VerticalTab = 11,
+  FormFeed = 12,
+  CarriageReturn = 13,
+  Space = 32,
+}
+
+/** The whitespace String.prototype.trim and /\s/ know, restricted to ASCII (anything else takes the text path). */
+function isBlank(c: number): boolean {
+  return c === Byte.Space || c === Byte.Tab || c === Byte.VerticalTab || c === Byte.FormFeed;
+}
+
+/**
+ * Turns metric-file bytes into points. Lines made of plain ASCII decimals
+ * (nearly all of them) are parsed straight from the bytes; any other line
+ * (nan, inf, non-ASCII blanks, errors) goes through the text functions, so
+ * both paths agree on every value and every warning.
+ */
+class MetricLineParser {
+  steps: number[] = [];
+  values: number[] = [];
+  walls: number[] = [];
+  /** Column count of the first complete line parsed (0: none yet). */
+  columns = 0;
+  /** Line breaks consumed so far. */
+  lines = 0;
+  /** The last byte consumed was a CR: an LF next completes it. */
+  cr = false;
+
+  constructor(readonly problems: ProblemLog) {}
+
+  /**
+   * Parses every complete line in bytes[start, limit) and returns where the
+   * first incomplete one starts (limit when none is left).
+   */
+  parseLines(bytes: Uint8Array, start: number, limit: number): number {
+    const steps = this.steps;
+    const values = this.values;
+    const walls = this.walls;
+    // Local names: imports compile to property lookups on the module object.
+    const decoded = scannedDecimal;
+    const scanDecimal = scanDecimalBytes;
+    let i = start;
+    if (this.cr && i < limit) {
+      if (bytes[i] === Byte.LineFeed) i++;
+      this.cr = false;
+    }
+    while (i < limit) {
+      const lineStart = i;
+      // The fast path: "timestamp value[ step[ more...]]" between optional blanks, then a line break.
+      let c = bytes[i];
+      while (isBlank(c) && ++i < limit) c = bytes[i];
+      if (i >= limit) return lineStart;
+      if (c === Byte.LineFeed || c === Byte.CarriageReturn) {
+        i = this.endLine(bytes, i, limit);
+        continue;
+      }
+      let slow = false;
+      let columns = 0;
+      let timestamp = 0;
+      let value = 0;
+      let step = 0;
+      let end = scanDecimal(bytes, i, limit);
+      if (end >= limit) return lineStart;
+      if (end >= 0) {
+        timestamp = decoded[0];
+        columns = 1;
+        i = end;
+        c = bytes[i];
+        while (isBlank(c) && ++i < limit) c = bytes[i];
+        if (i >= limit) return lineStart;
+        if (i > end && c !== Byte.LineFeed && c !== Byte.CarriageReturn) {
+          end = scanDecimal(bytes, i, limit);
+          if (end >= limit) return lineStart;
+          if (end >= 0) {
+            value = decoded[0];
+            columns = 2;
+            i = end;
+            c = bytes[i];
+            while (isBlank(c) && ++i < limit) c = bytes[i];
+            if (i >= limit) return lineStart;
+            if (i > end && c !== Byte.LineFeed && c !== Byte.CarriageReturn) {
+              end = scanDecimal(bytes, i, limit);
+              if (end >= limit) return lineStart;
+              if (end >= 0) {
+                step = decoded[0];
+                columns = 3;
+                i = end;
+                c = bytes[i];
+                // Then blanks, maybe MLflow 3's extra columns (counted, as long as they are plain ASCII).
+                let inField = !isBlank(c) && c !== Byte.LineFeed && c !== Byte.CarriageReturn;
+                if (inField) slow = true; // the step runs into something that is not a number
+                while (!slow && c !== Byte.LineFeed && c !== Byte.CarriageReturn) {
+                  if (c >= 0x80) slow = true;
+                  else if (isBlank(c)) inField = false;
+                  else if (!inField) {
+                    inField = true;
+                    columns++;
+                  }
+                  if (++i >= limit) return lineStart;
+                  c = bytes[i];
+                }
+              } else slow = true;
+            } else if (c !== Byte.LineFeed && c !== Byte.CarriageReturn) slow = true;
+          } else slow = true;
+        } else if (c !== Byte.LineFeed && c !== Byte.CarriageReturn) slow = true;
+      } else slow = true;
+      if (!slow && columns >= 2) {
+        if (this.columns === 0) this.columns = columns;
+        steps.push(step);
+        values.push(value);
+        walls.push(timestamp);
+        if (c === Byte.LineFeed) {
+          this.lines++;
+          i++;
+        } else {
+          i = this.endLine(bytes, i, limit);
+        }
+        continue;
+      }
+      // The text path for this one line (nan, inf, non-ASCII, a problem to report): find its end first.
+      let lineEnd = i;
+      while (lineEnd < limit && bytes[lineEnd] !== Byte.LineFeed && bytes[lineEnd] !== Byte.CarriageReturn) lineEnd++;
+      if (lineEnd >= limit) return lineStart;
+      this.textLine(bytes, lineStart, lineEnd, true, true);
+      i = this.endLine(bytes, lineEnd, limit);
+    }
+    return i;
+  }
+
+  /** Consumes the line break at bytes[i]; a CR at the very end may be the first half of a CRLF. */
+  private endLine(bytes: Uint8Array, i: number, limit: number): number {
+    this.lines++;
+    if (bytes[i] === Byte.CarriageReturn) {
+      if (i + 1 >= limit) {
+        this.cr = true;
+        return i + 1;
+      }
+      if (bytes[i + 1] === Byte.LineFeed) return i + 2;
+    }
+    return i + 1;
+  }
+
+  /**
+   * One line through the text functions. Returns whether it gave a point.
+   * `emit` false re-parses a line whose point was returned by an earlier read.
+   */
+  textLine(bytes: Uint8Array, start: number, end: number, terminated: boolean, emit: boolean): boolean {
+    const lineNumber = this.lines + 1;
+    const trimmed = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8').trim();
+    if (trimmed === '') return false;
     const fields = trimmed.split(/\s+/);
     const parsed = parseMetricFields(fields);
-    const inProgress = !line.terminated;
     if (typeof parsed === 'string') {
-      if (!inProgress) warnings.addLine(file, line.lineNumber, parsed);
-      continue;
+      if (terminated) this.problems.addLine(lineNumber, parsed);
+      return false;
     }
-    if (inProgress && establishedColumns !== undefined && fields.length < establishedColumns) continue;
-    establishedColumns ??= fields.length;
-    series.steps.push(parsed.step);
-    series.values.push(parsed.value);
-    series.walls.push(parsed.timestamp);
+    if (!terminated && this.columns !== 0 && fields.length < this.columns) return false;
+    if (terminated && this.columns === 0) this.columns = fields.length;
+    if (emit) {
+      this.steps.push(parsed.step);
+      this.values.push(parsed.value);
+      this.walls.push(parsed.timestamp);
+    }
+    return true;
   }
-  return series;
+
+  /**
+   * The unterminated rest bytes[start, end) of a file: a line still being
+   * written. Its point is returned when it parses with all its columns (a
+   * cut-off step would be caught on the next read: see MetricCursorState.tail).
+   * Returns the tail to remember, if a point was returned.
+   */
+  finish(bytes: Uint8Array, start: number, end: number): string | undefined {
+    if (start >= end) return undefined;
+    return this.textLine(bytes, start, end, false, true) ? Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1') : undefined;
+  }
+}
+
+interface MetricFileRead {
+  series: MetricSeriesData;
+  cursor: FileCursor;
+  /**
+   * The unterminated last line whose point an earlier read returned is now
+   * different (it was cut inside its step): the stored series is wrong, so
+   * the run must be read in full.
+   */
+  conflict: boolean;
+}
+
+/**
+ * Reads a metric file from `resume` (a cursor of an earlier read, with its
+ * state) or from the start, in bounded chunks: memory stays flat however
+ * large the file grows. Stops at the size the file had when it was opened.
+ */
+async function readMetricFile(file: string, problems: ProblemLog, resume: FileCursor | undefined, signal: AbortSignal | undefined): Promise<MetricFileRead> {
+  const resumeState = metricStateOf(resume);
+  const parser = new MetricLineParser(problems);
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const stat = await handle.stat();
+    const size = stat.size;
+    let offset = 0;
+    if (resume && resumeState) {
+      offset = resume.offset;
+      parser.columns = resumeState.columns;
+      parser.lines = resumeState.lines;
+      parser.cr = resumeState.cr;
+      restoreProblems(problems, resumeState);
+    }
+    let buffer = Buffer.allocUnsafe(Math.min(METRIC_CHUNK_BYTES, Math.max(size - offset, 0)) + 1);
+    let carried = 0; // bytes at the front of `buffer` that belong to an unfinished line
+    let position = offset; // file offset of buffer[0]
+    let readTo = offset; // file offset up to which bytes are in hand
+    let head: Buffer | undefined;
+    let tailChecked = !resumeState?.tail;
+    let tailUnchanged = false;
+
+    while (readTo < size) {
+      throwIfAborted(signal);
+      const want = Math.min(METRIC_CHUNK_BYTES, size - readTo);
+      if (buffer.length < carried + want) {
+        // A line longer than the chunk (or a small first buffer): grow, keeping the carried bytes.
+        const bigger = Buffer.allocUnsafe(carried + Math.max(want, METRIC_CHUNK_BYTES));
+        buffer.copy(bigger, 0, 0, carried);
+        buffer = bigger;
+      }
+      const got = await readFully(handle, buffer, carried, want, readTo);
+      if (got === 0) break; // truncated meanwhile: what is in hand is all there is
+      readTo += got;
+      let available = carried + got;
+      if (position === 0 && head === undefined) {
+        head = Buffer.from(buffer.subarray(0, Math.min(available, HEAD_BYTES)));
+        // A UTF-8 byte-order mark (Windows editors) is not part of the first line.
+        if (available >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) {
+          buffer.copy(buffer, 0, 3, available);
+          available -= 3;
+          position = 3;
+        }
+      }
+      let start = 0;
+      if (!tailChecked) {
+        // The line at the cursor was returned already: it must still be the same, now maybe finished.
+        const tail = Buffer.from(resumeState!.tail!, 'latin1');
+        if (available < tail.length && readTo < size) {
+          carried = available;
+          continue;
+        }
+        tailChecked = true;
+        const same = available >= tail.length && buffer.subarray(0, tail.length).equals(tail);
+        const next = available > tail.length ? buffer[tail.length] : -1;
+        if (!same || (next !== -1 && next !== Byte.LineFeed && next !== Byte.CarriageReturn)) {
+          return { series: emptySeries(), cursor: resume!, conflict: true };
+        }
+        if (next === -1) {
+          // Still unfinished and unchanged: nothing new.
+          tailUnchanged = true;
+          carried = available;
+          break;
+        }
+        parser.textLine(buffer, 0, tail.length, true, false);
+        parser.lines++;
+        start = tail.length + 1;
+        if (next === Byte.CarriageReturn) {
+          if (start < available) {
+            if (buffer[start] === Byte.LineFeed) start++;
+          } else {
+            parser.cr = true;
+          }
+        }
+      }
+      const stop = parser.parseLines(buffer, start, available);
+      // Keep the unfinished line for the next chunk.
+      carried = available - stop;
+      buffer.copy(buffer, 0, stop, available);
+      position += stop;
+    }
+
+    // What is left is a line without its line break: maybe still being written.
+    // Fewer bytes at the cursor than the remembered tail: it was rewritten, not appended to.
+    if (!tailChecked) return { series: emptySeries(), cursor: resume!, conflict: true };
+    let tail: string | undefined;
+    if (tailUnchanged) tail = resumeState!.tail;
+    else if (carried > 0) tail = parser.finish(buffer, 0, carried);
+    const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: parser.columns, lines: parser.lines, cr: parser.cr };
+    if (tail !== undefined) state.tail = tail;
+    if (problems.count > 0) {
+      state.problems = problems.messages;
+      state.problemCount = problems.count;
+    }
+    const headHash =
+      resume && resumeState && resume.size >= HEAD_BYTES ? resume.headHash : head ? headHashOf(head) : await headHashOfHandle(handle, size);
+    return {
+      series: { steps: parser.steps, values: parser.values, walls: parser.walls },
+      cursor: { path: file, size: Math.max(readTo, offset), mtimeMs: stat.mtimeMs, offset: position, headHash, state },
+      conflict: false,
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads until `length` bytes or the end of the file (it may have been truncated meanwhile). */
+async function readFully(handle: fs.promises.FileHandle, into: Buffer, at: number, length: number, position: number): Promise<number> {
+  let total = 0;
+  while (total < length) {
+    const { bytesRead } = await handle.read(into, at + total, length - total, position + total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  return total;
+}
+
+async function headHashOfHandle(handle: fs.promises.FileHandle, size: number): Promise<string> {
+  const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
+  const got = await readFully(handle, head, 0, head.length, 0);
+  return headHashOf(head.subarray(0, got));
 }
 
 function parseMetricFields(fields: string[]): { timestamp: number; value: number; step: number } | string {

@@ -512,6 +512,9 @@ export const NOT_FAST = Symbol('not-fast');
  * hot loops call it tens of millions of times.
  */
 export const scannedDecimal = new Float64Array(1);
+// The same array under a module-local name: compiled to CommonJS, every use of
+// an exported name is a property lookup on `exports`.
+const decimalOut = scannedDecimal;
 
 /** 10^0 .. 10^22: every one is exactly representable as a double. */
 const EXACT_POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
@@ -582,7 +585,7 @@ function scaleWideMantissa(high: number, lowDigits: number, low: number, e: numb
   const halfGap = bitsF64[0];
   // The double-double is off by ~2^-100 relative; 2^-20 of half a gap is a wide margin.
   if (Math.abs(distance - halfGap) <= halfGap * 9.5367431640625e-7) return false;
-  scannedDecimal[0] = x;
+  decimalOut[0] = x;
   return true;
 }
 
@@ -657,7 +660,7 @@ export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number
   }
   if (mantissa >= TWO_POW_53) return scanWideDecimal(bytes, integerStart, digitsEnd, digits, mantissa, negative, exponent) ? i : -1;
   if (mantissa === 0) {
-    scannedDecimal[0] = negative ? -0 : 0;
+    decimalOut[0] = negative ? -0 : 0;
     return i;
   }
   // The mantissa is an exact double: one multiplication or division by an
@@ -676,7 +679,7 @@ export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number
     if (shifted >= TWO_POW_53) return -1;
     value = shifted * EXACT_POW10[22];
   }
-  scannedDecimal[0] = negative ? -value : value;
+  decimalOut[0] = negative ? -value : value;
   return i;
 }
 
@@ -721,7 +724,7 @@ function scanWideDecimal(bytes: Uint8Array, from: number, to: number, digits: nu
     }
   }
   if (!scaleWideMantissa(high, lowDigits, low, exponent)) return false;
-  if (negative) scannedDecimal[0] = -scannedDecimal[0];
+  if (negative) decimalOut[0] = -decimalOut[0];
   return true;
 }
 
@@ -732,7 +735,7 @@ function scanWideDecimal(bytes: Uint8Array, from: number, to: number, digits: nu
  * scanDecimalBytes does not decide.
  */
 export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number): number | typeof NOT_FAST {
-  return scanDecimalBytes(bytes, start, end) === end ? scannedDecimal[0] : NOT_FAST;
+  return scanDecimalBytes(bytes, start, end) === end ? decimalOut[0] : NOT_FAST;
 }
 
 /**
@@ -740,6 +743,6 @@ export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number)
  * applies, else the bytes' text (UTF-8) through parseNumberToken.
  */
 export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number | undefined {
-  if (scanDecimalBytes(bytes, start, end) === end) return scannedDecimal[0];
+  if (scanDecimalBytes(bytes, start, end) === end) return decimalOut[0];
   return parseNumberToken(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'));
 }

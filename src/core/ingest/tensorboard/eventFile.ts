@@ -2,10 +2,11 @@
 // event decoding (events.ts), accumulated into per-tag series. The returned
 // cursor lets a caller re-read a file that is still being written from where
 // this read stopped, getting only the new points.
+import * as fs from 'node:fs';
 import type { IngestWarning, MetricSeriesData } from '../types';
-import { decodeEvent } from './events';
+import { EventDecoder } from './events';
 import type { SessionStartInfo } from './hparams';
-import { FILE_START, readRecordsFromFile, type RecordCursor } from './tfrecord';
+import { FILE_START, readRecordRangesFromHandle, type RecordCursor } from './tfrecord';
 
 export interface EventFileContent {
   file: string;
@@ -30,6 +31,8 @@ const MAX_DECODE_WARNINGS_PER_FILE = 10;
 export interface ReadEventFileOptions {
   signal?: AbortSignal;
   windowBytes?: number;
+  /** Stop at this file offset instead of the file's size when the read started. */
+  endOffset?: number;
 }
 
 /**
@@ -41,6 +44,23 @@ export async function readEventFile(
   cursor: RecordCursor = FILE_START,
   options: ReadEventFileOptions = {},
 ): Promise<EventFileContent> {
+  const handle = await fs.promises.open(filePath, 'r');
+  try {
+    const endOffset = options.endOffset ?? (await handle.stat()).size;
+    return await readEventFileFromHandle(handle, filePath, cursor, endOffset, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** readEventFile over an open file, up to `endOffset` (the size the caller saw). */
+export async function readEventFileFromHandle(
+  handle: fs.promises.FileHandle,
+  filePath: string,
+  cursor: RecordCursor,
+  endOffset: number,
+  options: ReadEventFileOptions = {},
+): Promise<EventFileContent> {
   const content: EventFileContent = {
     file: filePath,
     cursor,
@@ -50,14 +70,18 @@ export async function readEventFile(
     warnings: [],
   };
   let undecodable = 0;
+  const decoder = new EventDecoder();
+  // Series by interned tag id: one array index per scalar instead of a Map lookup by name.
+  const seriesByTag: Array<MetricSeriesData | undefined> = [];
 
-  const scan = await readRecordsFromFile(
-    filePath,
+  const scan = await readRecordRangesFromHandle(
+    handle,
     cursor,
-    (data, recordOffset) => {
-      let event;
+    endOffset,
+    filePath,
+    (bytes, start, end, recordOffset) => {
       try {
-        event = decodeEvent(data);
+        decoder.decode(bytes, start, end);
       } catch (e) {
         // The checksum matched, so the writer wrote this: a newer schema or a
         // bug on their side. Skip just this record.
@@ -70,18 +94,22 @@ export async function readEventFile(
         }
         return;
       }
-      const wallMs = event.wallTimeSeconds * 1000;
+      const wallMs = decoder.wallTimeSeconds * 1000;
       if (Number.isNaN(content.firstWallTimeMs) && !Number.isNaN(wallMs)) content.firstWallTimeMs = wallMs;
-      if (event.fileVersion !== undefined) content.fileVersion ??= event.fileVersion;
-      if (event.sessionStart) content.sessionStart = event.sessionStart;
-      for (const { tag, value } of event.scalars) {
-        let series = content.scalars.get(tag);
-        if (!series) {
+      if (decoder.fileVersion !== undefined) content.fileVersion ??= decoder.fileVersion;
+      if (decoder.sessionStart) content.sessionStart = decoder.sessionStart;
+      const step = decoder.step;
+      for (let k = 0; k < decoder.count; k++) {
+        const tagId = decoder.tagIds[k];
+        let series = seriesByTag[tagId];
+        if (series === undefined) {
+          const tag = decoder.tags.names[tagId];
           series = { steps: [], values: [], walls: [] };
           content.scalars.set(tag, series);
+          seriesByTag[tagId] = series;
         }
-        series.steps.push(event.step);
-        series.values.push(value);
+        series.steps.push(step);
+        series.values.push(decoder.values[k]);
         series.walls.push(wallMs);
       }
     },

@@ -1,9 +1,20 @@
 // Public surface of the TensorBoard reader and writer.
-export { tensorboardReader } from './reader';
+export { tensorboardReader, type EventFileState } from './reader';
 export { discoverTensorBoardSources, isEventFileName } from './discover';
-export { readEventFile, type EventFileContent, type ReadEventFileOptions } from './eventFile';
-export { FILE_START, frameRecord, readRecordsFromFile, readRecordsFromHandle, scanRecords, type RecordCursor, type RecordScanResult } from './tfrecord';
-export { decodeEvent, type DecodedEvent, type TaggedScalar } from './events';
+export { readEventFile, readEventFileFromHandle, type EventFileContent, type ReadEventFileOptions } from './eventFile';
+export {
+  FILE_START,
+  frameRecord,
+  readRecordRangesFromHandle,
+  readRecordsFromFile,
+  readRecordsFromHandle,
+  scanRecordRanges,
+  scanRecords,
+  type RecordCursor,
+  type RecordRangeHandler,
+  type RecordScanResult,
+} from './tfrecord';
+export { decodeEvent, EventDecoder, TagTable, type DecodedEvent, type TaggedScalar } from './events';
 export {
   EventFileWriter,
   eventFileName,

@@ -51,6 +51,18 @@ export interface RecordScanResult {
 export type RecordHandler = (data: Buffer, recordOffset: number) => void;
 
 /**
+ * Receives one record's data as the range [start, end) of `bytes`, the scan
+ * buffer (reused after the call): no view is created per record, which
+ * matters for files of millions of small scalar events.
+ */
+export type RecordRangeHandler = (bytes: Buffer, start: number, end: number, recordOffset: number) => void;
+
+/** Little-endian uint32 at `pos` (in range): Buffer#readUInt32LE validates its arguments on every call. */
+function uint32At(bytes: Uint8Array, pos: number): number {
+  return (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)) >>> 0;
+}
+
+/**
  * Scans the records in `bytes`, which hold the file's bytes starting at file
  * offset `bytesFileOffset`, beginning at `cursor.offset`. `file` only names the
  * file in warnings.
@@ -61,6 +73,17 @@ export function scanRecords(
   cursor: RecordCursor,
   file: string,
   onRecord: RecordHandler,
+): RecordScanResult {
+  return scanRecordRanges(bytes, bytesFileOffset, cursor, file, (buffer, start, end, recordOffset) => onRecord(buffer.subarray(start, end), recordOffset));
+}
+
+/** scanRecords, handing each record over as a range of `bytes`. */
+export function scanRecordRanges(
+  bytes: Buffer,
+  bytesFileOffset: number,
+  cursor: RecordCursor,
+  file: string,
+  onRecord: RecordRangeHandler,
 ): RecordScanResult {
   let pos = cursor.offset - bytesFileOffset;
   if (pos < 0 || pos > bytes.length) {
@@ -77,10 +100,10 @@ export function scanRecords(
       bytesNeededAtCursor = RECORD_HEADER_BYTES;
       break;
     }
-    const lengthLow = bytes.readUInt32LE(pos);
-    const lengthHigh = bytes.readUInt32LE(pos + 4);
+    const lengthLow = uint32At(bytes, pos);
+    const lengthHigh = uint32At(bytes, pos + 4);
     const headerIntact =
-      bytes.readUInt32LE(pos + 8) === maskedCrc32c(bytes, pos, pos + 8) &&
+      uint32At(bytes, pos + 8) === maskedCrc32c(bytes, pos, pos + 8) &&
       lengthHigh === 0 &&
       lengthLow <= MAX_RECORD_DATA_BYTES;
     if (!headerIntact) {
@@ -104,7 +127,7 @@ export function scanRecords(
     }
     const dataStart = pos + RECORD_HEADER_BYTES;
     const dataEnd = dataStart + dataLength;
-    if (bytes.readUInt32LE(dataEnd) !== maskedCrc32c(bytes, dataStart, dataEnd)) {
+    if (uint32At(bytes, dataEnd) !== maskedCrc32c(bytes, dataStart, dataEnd)) {
       if (resyncing) {
         // A header that matched by chance inside damaged bytes: keep sliding.
         pos += 1;
@@ -119,7 +142,7 @@ export function scanRecords(
       continue;
     }
     resyncing = false;
-    onRecord(bytes.subarray(dataStart, dataEnd), bytesFileOffset + pos);
+    onRecord(bytes, dataStart, dataEnd, bytesFileOffset + pos);
     records++;
     pos += recordLength;
   }
@@ -166,6 +189,18 @@ export async function readRecordsFromHandle(
   onRecord: RecordHandler,
   options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal'> = {},
 ): Promise<RecordScanResult> {
+  return readRecordRangesFromHandle(handle, cursor, endOffset, file, (bytes, start, end, recordOffset) => onRecord(bytes.subarray(start, end), recordOffset), options);
+}
+
+/** readRecordsFromHandle, handing each record over as a range of the read window. */
+export async function readRecordRangesFromHandle(
+  handle: fs.promises.FileHandle,
+  cursor: RecordCursor,
+  endOffset: number,
+  file: string,
+  onRecord: RecordRangeHandler,
+  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal'> = {},
+): Promise<RecordScanResult> {
   const windowBytes = Math.max(RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES, options.windowBytes ?? DEFAULT_WINDOW_BYTES);
   const warnings: IngestWarning[] = [];
   let records = 0;
@@ -178,7 +213,7 @@ export async function readRecordsFromHandle(
     const wanted = Math.min(endOffset - current.offset, Math.max(windowBytes, bytesNeededAtCursor));
     if (window.length < wanted) window = Buffer.allocUnsafe(wanted);
     const got = await readFully(handle, window, wanted, current.offset);
-    const scan = scanRecords(window.subarray(0, got), current.offset, current, file, onRecord);
+    const scan = scanRecordRanges(window.subarray(0, got), current.offset, current, file, onRecord);
     warnings.push(...scan.warnings);
     records += scan.records;
     bytesNeededAtCursor = scan.bytesNeededAtCursor;
