@@ -4,8 +4,8 @@
 // whose log says it is running but that stopped writing.
 import * as vscode from 'vscode';
 import type { WireRunSummary, WireSeriesChange } from '../../shared/protocol';
-import { describeAge, displayStatus, isLossLike } from '../../shared/runStatus';
-import { fromWire } from '../../shared/wireNumbers';
+import { nonFiniteAlerts, staleAlerts, type Alert } from '../../shared/alerts';
+import { displayStatus } from '../../shared/runStatus';
 import type { AgentClient } from '../agent/agentClient';
 import { alertsEnabled, staleAfterMs, watchSettings, WATCH_SETTINGS } from '../config';
 
@@ -67,33 +67,22 @@ export class LiveTracking implements vscode.Disposable {
     await this.refreshStatusBar();
   }
 
-  private checkNonFinite(changes: WireSeriesChange[]): void {
-    if (!alertsEnabled()) return;
-    for (const change of changes) {
-      const value = fromWire(change.lastValue);
-      if (Number.isFinite(value) || !isLossLike(change.key)) continue;
-      const id = `nonfinite:${change.runUid}:${change.key}`;
-      if (this.alerted.has(id)) continue;
-      this.alerted.add(id);
+  private raise(alerts: Alert[]): void {
+    for (const alert of alerts) {
+      this.alerted.add(alert.id);
       void vscode.window
-        .showWarningMessage(`RunLens: ${change.key} of run "${change.runName}" became ${value} at step ${fromWire(change.lastStep)}.`, 'Show Run')
-        .then((choice) => choice && vscode.commands.executeCommand('runlens.openRun', { kind: 'runId', id: change.runId }));
+        .showWarningMessage(`RunLens: ${alert.message}`, 'Show Run')
+        .then((choice) => choice && vscode.commands.executeCommand('runlens.openRun', { kind: 'runId', id: alert.runId }));
     }
   }
 
+  private checkNonFinite(changes: WireSeriesChange[]): void {
+    if (alertsEnabled()) this.raise(nonFiniteAlerts(changes, this.alerted));
+  }
+
   private checkStale(runs: WireRunSummary[], now: number): void {
-    if (!alertsEnabled()) return;
-    for (const run of runs) {
-      if (displayStatus(run, now, staleAfterMs()) !== 'stale') continue;
-      // Only runs we saw alive: an old crashed run is history, not news.
-      if (run.lastWrite === null || now - run.lastWrite > staleAfterMs() + 2 * STATUS_REFRESH_MS + 60_000) continue;
-      const id = `stale:${run.uid}`;
-      if (this.alerted.has(id)) continue;
-      this.alerted.add(id);
-      void vscode.window
-        .showWarningMessage(`RunLens: run "${run.name}" is marked running but stopped writing ${describeAge(run.lastWrite, now)}.`, 'Show Run')
-        .then((choice) => choice && vscode.commands.executeCommand('runlens.openRun', { kind: 'runId', id: run.id }));
-    }
+    // Recent: within two status refreshes and a minute of going stale.
+    if (alertsEnabled()) this.raise(staleAlerts(runs, now, staleAfterMs(), 2 * STATUS_REFRESH_MS + 60_000, this.alerted));
   }
 
   private async refreshStatusBar(): Promise<void> {
