@@ -9,12 +9,16 @@ export interface FlagSpec {
 
 export interface ParsedArgs {
   positionals: string[];
+  /** The last value of each flag (or `true` for a switch). */
   flags: Map<string, string | true>;
+  /** Every value of each value-taking flag, in order: for flags that may repeat (`--dataset a --dataset b`). */
+  lists: Map<string, string[]>;
 }
 
 export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec>): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -29,6 +33,7 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
         const value = inline ?? argv[++i];
         if (value === undefined) throw new UserError('bad-argument', `--${name} needs a value`);
         flags.set(name, value);
+        lists.set(name, [...(lists.get(name) ?? []), value]);
       } else {
         flags.set(name, true);
       }
@@ -38,7 +43,7 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
       positionals.push(arg);
     }
   }
-  return { positionals, flags };
+  return { positionals, flags, lists };
 }
 
 export function helpFor(usage: string, summary: string, spec: Record<string, FlagSpec>): string {

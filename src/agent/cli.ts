@@ -11,8 +11,10 @@ import type { RunStore, RunSummary } from '../core/store/types';
 import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIO, Command } from './command';
+import { auditCommand } from './commands/audit';
 import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
+import { modelCommand } from './commands/model';
 import { smokeCommand } from './commands/smoke';
 import { watchCommand } from './commands/watch';
 import { defaultDatabasePath } from './paths';
@@ -168,6 +170,8 @@ const commands: Record<string, Command> = {
   watch: watchCommand,
   inspect: inspectCommand,
   smoke: smokeCommand,
+  model: modelCommand,
+  audit: auditCommand,
   demo: {
     usage: 'runlens demo [DIR] [--db FILE]',
     summary: 'Write the demo workspace (small logs in every supported format) to DIR (default ./demo), ingest it, and print the runs.',
@@ -238,7 +242,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.out(topLevelHelp());
     return name ? 0 : 1;
   }
-  if (name === '--version') return commands.version.run({ positionals: [], flags: new Map() }, io);
+  if (name === '--version') return commands.version.run({ positionals: [], flags: new Map(), lists: new Map() }, io);
   const command = commands[name];
   if (!command) {
     io.err(`runlens: unknown command "${name}" (see runlens --help)`);
@@ -247,7 +251,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   const spec = { ...GLOBAL_FLAGS, ...command.flags };
   try {
     const args = parseArgs(rest, spec);
-    if (args.flags.has('help')) {
+    // A command that declares its own `help` flag (one with subcommands) prints its own, per-subcommand help.
+    if (args.flags.has('help') && !('help' in command.flags)) {
       io.out(helpFor(command.usage, command.summary, spec));
       return 0;
     }

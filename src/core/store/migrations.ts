@@ -169,6 +169,115 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE source_files ADD COLUMN reader_state TEXT;
     `,
   },
+  {
+    version: 4,
+    description: 'model registry: versions, aliases, approval decisions with their smoke-test evidence, and a hash-chained, append-only audit log',
+    sql: `
+      -- The v1 placeholders (models, smoke_tests, approvals, audit_events,
+      -- deployments) stay as they are, unused; the registry gets its own tables.
+      --
+      -- A version does not reference runs(id): runs are rebuilt when their logs
+      -- are re-read or removed, and a registered version must keep what it was
+      -- trained by. It keeps the run's uid and a JSON snapshot instead.
+      CREATE TABLE model_versions (
+        id INTEGER PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+          CHECK (state IN ('pending', 'approved', 'rejected', 'pushed', 'deployed', 'archived')),
+        file_path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        registered_at INTEGER NOT NULL,
+        registered_by TEXT NOT NULL,
+        description TEXT,
+        run_uid TEXT,
+        run_snapshot TEXT,
+        run_inference TEXT NOT NULL,
+        git TEXT NOT NULL,
+        datasets TEXT NOT NULL,
+        UNIQUE (model_name, version)
+      );
+      CREATE INDEX model_versions_by_sha256 ON model_versions(sha256);
+      CREATE TABLE model_aliases (
+        model_name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES model_versions(id),
+        set_at INTEGER NOT NULL,
+        set_by TEXT NOT NULL,
+        PRIMARY KEY (model_name, alias)
+      ) WITHOUT ROWID;
+      -- Approvals and rejections, with the policy evaluation that was shown.
+      CREATE TABLE model_decisions (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES model_versions(id),
+        decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+        decided_at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        overridden INTEGER NOT NULL DEFAULT 0,
+        evaluation TEXT
+      );
+      CREATE INDEX model_decisions_by_version ON model_decisions(version_id);
+      CREATE TABLE model_smoke_reports (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES model_versions(id),
+        decision_id INTEGER REFERENCES model_decisions(id),
+        ep TEXT NOT NULL,
+        ran_at INTEGER NOT NULL,
+        passed INTEGER NOT NULL,
+        report TEXT NOT NULL
+      );
+      CREATE INDEX model_smoke_reports_by_version ON model_smoke_reports(version_id);
+      -- Append-only. Each entry's hash covers its fields and the previous
+      -- entry's hash (src/core/registry/audit.ts), so an edit or a deletion is
+      -- found by runlens audit verify even when these triggers are dropped.
+      CREATE TABLE registry_audit (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        model_name TEXT,
+        version INTEGER,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      -- An entry must continue the chain: the next sequence number, and the
+      -- previous entry's hash (or 64 zeros for the first entry).
+      CREATE TRIGGER registry_audit_append_only_insert BEFORE INSERT ON registry_audit
+      WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM registry_audit)
+        OR NEW.prev_hash IS NOT COALESCE((SELECT hash FROM registry_audit ORDER BY seq DESC LIMIT 1), '0000000000000000000000000000000000000000000000000000000000000000')
+      BEGIN
+        SELECT RAISE(ABORT, 'registry_audit is append-only: an entry must continue the hash chain');
+      END;
+      CREATE TRIGGER registry_audit_no_update BEFORE UPDATE ON registry_audit
+      BEGIN
+        SELECT RAISE(ABORT, 'registry_audit is append-only: entries cannot be changed');
+      END;
+      CREATE TRIGGER registry_audit_no_delete BEFORE DELETE ON registry_audit
+      BEGIN
+        SELECT RAISE(ABORT, 'registry_audit is append-only: entries cannot be deleted');
+      END;
+      -- Decisions and their evidence are history too.
+      CREATE TRIGGER model_decisions_no_update BEFORE UPDATE ON model_decisions
+      BEGIN
+        SELECT RAISE(ABORT, 'model_decisions is append-only');
+      END;
+      CREATE TRIGGER model_decisions_no_delete BEFORE DELETE ON model_decisions
+      BEGIN
+        SELECT RAISE(ABORT, 'model_decisions is append-only');
+      END;
+      CREATE TRIGGER model_smoke_reports_no_update BEFORE UPDATE ON model_smoke_reports
+      BEGIN
+        SELECT RAISE(ABORT, 'model_smoke_reports is append-only');
+      END;
+      CREATE TRIGGER model_smoke_reports_no_delete BEFORE DELETE ON model_smoke_reports
+      BEGIN
+        SELECT RAISE(ABORT, 'model_smoke_reports is append-only');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
