@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchAgentStart } from './agentStart';
 import { benchIngest, formatIngestBench } from './ingest';
+import { benchComparePanel, describeComparePanelBench } from './comparePanel';
 import { benchIdleCpu, benchLatency, benchTreeData } from './live';
 import { benchSmokeOverhead } from './smokeOverhead';
 import { benchStoreWrite } from './storeWrite';
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
     console.log(
       `\ntree data for ${fmt(tree.runs)} runs (agent side): experiments ${fmt(tree.experimentsMs, 1)} ms, first page of runs ${fmt(tree.firstPageMs, 1)} ms, every run in pages ${fmt(tree.allPagesMs, 1)} ms\n`,
     );
+
+    const compare = await benchComparePanel(dir);
+    for (const line of describeComparePanelBench(compare)) console.log(line);
+    console.log('');
 
     const smoke = await benchSmokeOverhead({});
     console.log(`smoke test vs raw session.run (CPU, ${smoke.threads} thread, median of ${smoke.rounds} rounds of ${smoke.runs} runs; target overhead <= 5 % at p50)`);

@@ -19,7 +19,7 @@ fi
 echo "== build and typecheck"
 node scripts/build.mjs --tests
 echo "== lint"
-npx --no-install eslint src test bench
+npx --no-install eslint src test bench webview
 
 echo "== unit and integration tests"
 unit_status=0

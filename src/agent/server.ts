@@ -8,13 +8,15 @@ import { ALL_READERS } from '../core/ingest/registry';
 import { acquireAgentLock, type AgentLock } from '../core/store/agentLock';
 import { SqliteRunStore } from '../core/store/sqliteStore';
 import type { RunStore } from '../core/store/types';
-import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel } from '../shared/protocol';
+import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel, type RegistryRequests } from '../shared/protocol';
 import { AGENT_VERSION } from './version';
 import { pickHeadlineKeys } from '../core/runs/headline';
 import { toWire, toWireDeep } from '../shared/wireNumbers';
 import { inspectCached, listModels, smokeAndRecord } from './modelHandlers';
+import { RegistryService } from './registryHandlers';
 import { LiveIngest } from './watch/liveIngest';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
+import { compareDivergence, compareSummary, downsampledSeries } from './compareHandlers';
 
 export interface ServeOptions {
   databasePath: string;
@@ -26,6 +28,7 @@ export class AgentServer {
   private readonly connection: MessageConnection;
   private closed = false;
   private live: LiveIngest | undefined;
+  private readonly registry: RegistryService;
   /** Every ingest runs after the previous one: two reads of one source must never interleave. */
   private ingestChain: Promise<unknown> = Promise.resolve();
 
@@ -42,6 +45,7 @@ export class AgentServer {
     output: NodeJS.WritableStream,
   ) {
     this.connection = createMessageConnection(new StreamMessageReader(input), new StreamMessageWriter(output));
+    this.registry = new RegistryService(store.path, store);
     const handlers = this.handlers();
     for (const method of Object.keys(agentRequests) as AgentRequestMethod[]) {
       this.register(method, handlers[method]);
@@ -88,8 +92,28 @@ export class AgentServer {
     return { watching: this.live !== undefined, paused: this.live?.paused ?? false, roots: this.live?.roots ?? [], watchedPaths: this.live?.watchedPathCount() ?? 0 };
   }
 
+  private registryHandler<M extends keyof RegistryRequests>(method: M): AgentRequestHandlers[M] {
+    return (async (params: RegistryRequests[M]['params'], token: { onCancellationRequested: (l: () => void) => unknown }) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const progress = (message: string) => void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'registry', done: 0, total: 0, message });
+      const result = await this.registry.handlers[method](params, abort.signal, progress);
+      this.log('info', `${method} ${JSON.stringify(params)}: done`);
+      return result;
+    }) as never;
+  }
+
   private handlers(): AgentRequestHandlers {
     return {
+      'registry/models': this.registryHandler('registry/models'),
+      'registry/versions': this.registryHandler('registry/versions'),
+      'registry/register': this.registryHandler('registry/register'),
+      'registry/evaluate': this.registryHandler('registry/evaluate'),
+      'registry/approve': this.registryHandler('registry/approve'),
+      'registry/reject': this.registryHandler('registry/reject'),
+      'registry/alias': this.registryHandler('registry/alias'),
+      'registry/archive': this.registryHandler('registry/archive'),
+      'audit/verify': this.registryHandler('audit/verify'),
       'agent/hello': (params) => {
         if (params.protocolVersion !== PROTOCOL_VERSION) {
           this.log('warn', `client ${params.clientName} speaks protocol ${params.protocolVersion}, agent speaks ${PROTOCOL_VERSION}`);
@@ -172,6 +196,9 @@ export class AgentServer {
         this.log('info', `smoke ${params.path}: ${report.pass ? 'PASS' : 'FAIL'} on ${report.ep.used}, p50 ${report.latency.p50Ms.toFixed(3)} ms`);
         return toWireDeep(report);
       },
+      'series/downsampled': (params) => downsampledSeries(this.store, params),
+      'compare/summary': (params) => compareSummary(this.store, params),
+      'compare/divergence': (params) => compareDivergence(this.store, params),
       'watch/start': async (params) => {
         await this.live?.dispose();
         this.live = new LiveIngest(this.store, ALL_READERS, {
@@ -208,6 +235,7 @@ export class AgentServer {
     if (this.closed) return;
     this.closed = true;
     void this.live?.dispose();
+    this.registry.close();
     this.connection.dispose();
     this.store.close();
     this.lock.release();

@@ -8,6 +8,7 @@ import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import type { ExperimentsNode } from './experiments/treeItems';
 import type { LiveTracking } from './live/liveTracking';
 import { registerModelCommands } from './models/modelCommands';
+import { registerRegistryCommands } from './models/registryCommands';
 import type { ModelsTreeProvider } from './models/modelsTree';
 import { registerRunCommands, resolveRun, type RunArgument } from './runs/runCommands';
 
@@ -135,5 +136,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     register('runlens.resumeWatching', () => ctx.live.setPaused(false)),
     ...registerRunCommands(ctx, register),
     ...registerModelCommands(ctx, register),
+    ...registerRegistryCommands(ctx, register),
   ];
 }

@@ -5,7 +5,12 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { IngestSummary } from '../core/ingest/engine';
 import type { LogFormat, RunStatus } from '../core/ingest/types';
-import type { WireNumber } from './wireNumbers';
+import type { ApproveOutcome, Evaluation } from '../core/registry/approval';
+import type { VerifyResult } from '../core/registry/audit';
+import type { ModelSummary, ModelVersion } from '../core/registry/types';
+import type { RegisterResult } from '../core/registry/versions';
+import type { WireNumber, Wired } from './wireNumbers';
+import type { CompareSummaryResult, DivergenceParams, DivergenceResult, DownsampledSeriesParams, DownsampledSeriesResult } from './compareWire';
 
 /** Bumped on any incompatible change; the extension refuses a mismatching agent. */
 export const PROTOCOL_VERSION = 1;
@@ -159,13 +164,32 @@ export interface SmokeParams {
   shapes?: string;
 }
 
+/** Model registry requests; each `workspace` is where the approver's identity and the policy file come from. */
+export interface RegistryRequests {
+  'registry/models': { params: Record<string, never>; result: { models: Wired<ModelSummary[]> } };
+  'registry/versions': { params: { name: string }; result: { versions: Wired<ModelVersion[]> } };
+  'registry/register': { params: { file: string; name: string; run?: string; workspace: string }; result: Wired<RegisterResult> };
+  'registry/evaluate': { params: { ref: string; workspace: string }; result: Wired<Evaluation> };
+  'registry/approve': { params: { ref: string; reason: string; override: boolean; workspace: string }; result: Wired<ApproveOutcome> };
+  'registry/reject': { params: { ref: string; reason: string; workspace: string }; result: Wired<ModelVersion> };
+  'registry/alias': { params: { ref: string; alias: string; reason?: string; workspace: string }; result: null };
+  'registry/archive': { params: { ref: string; reason?: string; workspace: string }; result: Wired<ModelVersion> };
+  'audit/verify': { params: Record<string, never>; result: Wired<VerifyResult> };
+}
+
+type RegistryRequestUnion = { [M in keyof RegistryRequests]: { method: M; params: RegistryRequests[M]['params']; result: RegistryRequests[M]['result'] } }[keyof RegistryRequests];
+
 export type AgentRequest =
+  | RegistryRequestUnion
   | { method: 'agent/hello'; params: HelloParams; result: HelloResult }
   | { method: 'workspace/ingest'; params: IngestParams; result: IngestReport }
   | { method: 'experiments/list'; params: Record<string, never>; result: { experiments: WireExperiment[] } }
   | { method: 'runs/list'; params: ListRunsParams; result: ListRunsResult }
   | { method: 'runs/get'; params: { id: number }; result: WireRunDetail | null }
   | { method: 'series/get'; params: { runId: number; key: string; stepMin?: number; stepMax?: number }; result: WireSeries | null }
+  | { method: 'series/downsampled'; params: DownsampledSeriesParams; result: DownsampledSeriesResult }
+  | { method: 'compare/summary'; params: { runIds: number[] }; result: CompareSummaryResult }
+  | { method: 'compare/divergence'; params: DivergenceParams; result: DivergenceResult }
   | { method: 'runs/annotate'; params: { id: number; label?: string; note?: string; starred?: boolean; hidden?: boolean }; result: null }
   | { method: 'runs/reindex'; params: { id: number }; result: IngestReport }
   | { method: 'models/list'; params: { roots: string[] }; result: { models: WireModelSummary[] } }
@@ -182,7 +206,7 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface ProgressParams {
   /** Correlates with the request that started the work. */
-  operation: 'ingest' | 'smoke';
+  operation: 'ingest' | 'smoke' | 'registry';
   done: number;
   total: number;
   message: string;
@@ -207,11 +231,23 @@ export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestPara
   'runs/list': new RequestType('runs/list'),
   'runs/get': new RequestType('runs/get'),
   'series/get': new RequestType('series/get'),
+  'series/downsampled': new RequestType('series/downsampled'),
+  'compare/summary': new RequestType('compare/summary'),
+  'compare/divergence': new RequestType('compare/divergence'),
   'runs/annotate': new RequestType('runs/annotate'),
   'runs/reindex': new RequestType('runs/reindex'),
   'models/list': new RequestType('models/list'),
   'models/inspect': new RequestType('models/inspect'),
   'models/smoke': new RequestType('models/smoke'),
+  'registry/models': new RequestType('registry/models'),
+  'registry/versions': new RequestType('registry/versions'),
+  'registry/register': new RequestType('registry/register'),
+  'registry/evaluate': new RequestType('registry/evaluate'),
+  'registry/approve': new RequestType('registry/approve'),
+  'registry/reject': new RequestType('registry/reject'),
+  'registry/alias': new RequestType('registry/alias'),
+  'registry/archive': new RequestType('registry/archive'),
+  'audit/verify': new RequestType('audit/verify'),
   'watch/start': new RequestType('watch/start'),
   'watch/setPaused': new RequestType('watch/setPaused'),
   'watch/stop': new RequestType('watch/stop'),

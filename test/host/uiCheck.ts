@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { openWorkbench, screenshot } from './browser';
+import { checkComparePanel } from './compareCheck';
 import { agentLogFiles } from './diagnostics';
 import { expectedWorkspace, type ExpectedExperiment } from './expectations';
 import { paletteEntries, runPaletteCommand } from './palette';
@@ -121,6 +122,11 @@ export async function runUiCheck(ctx: PhaseContext): Promise<void> {
   if (errors.length) throw new Error(`the RunLens Agent log has errors:\n${errors.join('\n')}`);
 
   await widenSideBar(page, 640);
+  // The comparison panel on two of the demo runs, then back to the view for its screenshot.
+  const demoRow = (await waitForTree(page, `"${demo.name}"`, 5_000, (rows) => topLevel(rows, demo)))!;
+  await checkComparePanel(ctx, page, demoRow, [demo.runs[0].name, demo.runs[1].name]);
+  await page.keyboard.press('Escape');
+  await runPaletteCommand(page, 'View: Close All Editors', 10_000);
   // Park the pointer on the editor area and let hover effects (the sash) fade.
   await page.mouse.move(1100, 700);
   await page.waitForTimeout(800);

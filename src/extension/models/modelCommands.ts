@@ -14,7 +14,8 @@ export interface ModelCommandContext {
 
 async function resolveModel(ctx: ModelCommandContext, node: ModelsNode | vscode.Uri | undefined, title: string): Promise<string | undefined> {
   if (node instanceof vscode.Uri) return node.fsPath;
-  if (node) return node.model.path;
+  if (node && node.kind === 'version') return node.version.filePath;
+  if (node && (node.kind === 'model' || node.kind === 'tensor')) return node.model.path;
   const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const { models } = await ctx.agent.request('models/list', { roots });
   if (models.length === 0) {

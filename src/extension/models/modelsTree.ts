@@ -1,11 +1,15 @@
 // The Models view: the workspace's .onnx files with size, opset and the last
 // smoke test; a model expands into its inputs and outputs.
 import * as vscode from 'vscode';
+import type { ModelSummary, ModelVersion, VersionState } from '../../core/registry/types';
 import type { WireModelSummary } from '../../shared/protocol';
+import { fromWire, type Wired } from '../../shared/wireNumbers';
 import type { AgentClient } from '../agent/agentClient';
 import { displayPath } from '../experiments/treeItems';
 
 export type ModelsNode =
+  | { kind: 'registered'; summary: Wired<ModelSummary> }
+  | { kind: 'version'; version: Wired<ModelVersion> }
   | { kind: 'model'; model: WireModelSummary }
   | { kind: 'tensor'; model: WireModelSummary; direction: 'input' | 'output'; name: string; detail: string };
 
@@ -25,6 +29,15 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+const STATE_ICON: Record<VersionState, vscode.ThemeIcon> = {
+  pending: new vscode.ThemeIcon('circle-outline'),
+  approved: new vscode.ThemeIcon('verified', new vscode.ThemeColor('charts.green')),
+  rejected: new vscode.ThemeIcon('error', new vscode.ThemeColor('charts.red')),
+  pushed: new vscode.ThemeIcon('cloud-upload', new vscode.ThemeColor('charts.blue')),
+  deployed: new vscode.ThemeIcon('rocket', new vscode.ThemeColor('charts.purple')),
+  archived: new vscode.ThemeIcon('archive'),
+};
+
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -42,6 +55,29 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
 
   getTreeItem(node: ModelsNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'registered': {
+        const m = node.summary;
+        const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `registered:${m.name}`;
+        const aliases = Object.entries(m.aliases).map(([a, v]) => `${a}=v${fromWire(v)}`);
+        item.description = [`${fromWire(m.versions)} version${fromWire(m.versions) === 1 ? '' : 's'}`, ...aliases].join(' · ');
+        item.iconPath = new vscode.ThemeIcon('package');
+        item.contextValue = 'runlens.registeredModel';
+        return item;
+      }
+      case 'version': {
+        const v = node.version;
+        const item = new vscode.TreeItem(`v${fromWire(v.version)}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `version:${v.name}@${fromWire(v.version)}`;
+        item.description = [v.state, ...v.aliases.map((a) => `@${a}`), v.run ? `run ${v.run.name}` : 'no source run'].join(' · ');
+        item.iconPath = STATE_ICON[v.state];
+        item.contextValue = `runlens.version.${v.state}`;
+        const tooltip = new vscode.MarkdownString();
+        tooltip.appendText(`${v.name}@${fromWire(v.version)} (${v.state})\n\n${v.filePath}\n\nsha256 ${v.sha256}\n\nregistered by ${v.registeredBy}`);
+        if (v.git.present && v.git.commit) tooltip.appendText(`\n\ngit ${v.git.commit.slice(0, 12)}${v.git.dirty ? ' (dirty)' : ''}`);
+        item.tooltip = tooltip;
+        return item;
+      }
       case 'model': {
         const m = node.model;
         const item = new vscode.TreeItem(displayPath(m.path).split('/').pop() ?? m.path, vscode.TreeItemCollapsibleState.Collapsed);
@@ -71,13 +107,18 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsNode>, 
 
   async getChildren(node?: ModelsNode): Promise<ModelsNode[]> {
     if (!node) {
+      // Registered models first (what is approved and where), then the workspace's files.
+      const { models: registered } = await this.agent.request('registry/models', {});
       const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-      if (roots.length === 0) return [];
-      const { models } = await this.agent.request('models/list', { roots });
-      void vscode.commands.executeCommand('setContext', 'runlens.hasModels', models.length > 0);
-      return models.map((model) => ({ kind: 'model', model }));
+      const files = roots.length ? (await this.agent.request('models/list', { roots })).models : [];
+      void vscode.commands.executeCommand('setContext', 'runlens.hasModels', files.length + registered.length > 0);
+      return [...registered.map((summary): ModelsNode => ({ kind: 'registered', summary })), ...files.map((model): ModelsNode => ({ kind: 'model', model }))];
     }
-    if (node.kind === 'tensor' || node.model.error) return [];
+    if (node.kind === 'registered') {
+      const { versions } = await this.agent.request('registry/versions', { name: node.summary.name });
+      return [...versions].sort((a, b) => fromWire(b.version) - fromWire(a.version)).map((version) => ({ kind: 'version', version }));
+    }
+    if (node.kind === 'version' || node.kind === 'tensor' || node.model.error) return [];
     const inspection = (await this.agent.request('models/inspect', { path: node.model.path })) as { inputs: TensorSpecWire[]; outputs: TensorSpecWire[] };
     const tensor = (direction: 'input' | 'output') => (t: TensorSpecWire): ModelsNode => ({ kind: 'tensor', model: node.model, direction, name: t.name, detail: `${t.dtype} ${formatShape(t.shape)}` });
     return [...inspection.inputs.map(tensor('input')), ...inspection.outputs.map(tensor('output'))];

@@ -47,12 +47,19 @@ async function details(agent: AgentClient, runs: WireRunSummary[]): Promise<Wire
   return out;
 }
 
-export async function compareRuns(ctx: RunCommandContext, clicked: RunArgument, selected: readonly ExperimentsNode[] | undefined): Promise<void> {
+/** Opens the comparison panel (src/extension/compare/), or with `asText` the older text diff of params and last values. */
+export async function compareRuns(ctx: RunCommandContext, clicked: RunArgument, selected: readonly ExperimentsNode[] | undefined, options: { asText?: boolean } = {}): Promise<void> {
   let runs = (selected ?? []).flatMap((n) => ('run' in n && n.kind === 'run' ? [n.run] : []));
   if (runs.length < 2 && clicked && 'run' in clicked) runs = [clicked.run, ...runs.filter((r) => r.id !== clicked.run.id)];
   if (runs.length < 2) runs = await pickRuns(ctx.agent, { many: true, title: 'Compare Runs: pick two or more' });
   if (runs.length < 2) {
     if (runs.length === 1) void vscode.window.showInformationMessage('RunLens: pick at least two runs to compare.');
+    return;
+  }
+  if (!options.asText) {
+    if (runs.length > 50) void vscode.window.showInformationMessage(`RunLens: the comparison shows the first 50 of the ${runs.length} runs picked.`);
+    const shown = runs.slice(0, 50);
+    await vscode.commands.executeCommand('runlens.openComparePanel', shown.map((r) => r.id), shown.map((r) => r.label ?? r.name));
     return;
   }
   const detailed = await details(ctx.agent, runs.slice(0, 50));
@@ -77,6 +84,7 @@ export function registerRunCommands(ctx: RunCommandContext, register: (id: strin
   };
   return [
     register('runlens.compareRuns', (clicked?: RunArgument, selected?: ExperimentsNode[]) => compareRuns(ctx, clicked, selected)),
+    register('runlens.compareRunsAsText', (clicked?: RunArgument, selected?: ExperimentsNode[]) => compareRuns(ctx, clicked, selected, { asText: true })),
     register('runlens.labelRun', (arg?: RunArgument) =>
       annotate(arg, 'Label Run', async (run) => {
         const label = await vscode.window.showInputBox({ title: `Label for ${run.name}`, value: run.label ?? '', prompt: 'Shown instead of the run name; empty to clear' });

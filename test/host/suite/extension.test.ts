@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { AgentState } from '../../../src/extension/agent/agentClient';
 import type { RunLensApi } from '../../../src/extension/extension';
 import type { ExperimentsNode } from '../../../src/extension/experiments/treeItems';
+import type { ModelsNode } from '../../../src/extension/models/modelsTree';
 import type { IngestReport } from '../../../src/shared/protocol';
 import { fromWire } from '../../../src/shared/wireNumbers';
 import { expectedWorkspace, type ExpectedExperiment, type ExpectedRun } from '../expectations';
@@ -212,10 +213,38 @@ describe('RunLens in a real VS Code extension host', function () {
     assert.deepEqual(files(node.run.path), before, 'the run\'s files are untouched');
   });
 
-  it('compares two selected runs in a diff editor', async function () {
+  it('compares two selected runs in the comparison panel, which loads its data from the agent', async function () {
+    this.timeout(30_000);
     const e = expected.find((x) => x.runs.length > 1)!;
     const [a, b] = [await findRun(e, e.runs[0]), await findRun(e, e.runs[1])];
-    await vscode.commands.executeCommand('runlens.compareRuns', a, [a, b]);
+    // What the panel asks the agent shows the webview ran: it asks only after its ready handshake.
+    const agent = api.agent;
+    const original = agent.request.bind(agent);
+    const asked: string[] = [];
+    agent.request = (async (method: string, params: never, token?: vscode.CancellationToken) => {
+      asked.push(method);
+      return original(method as never, params, token);
+    }) as typeof agent.request;
+    try {
+      await vscode.commands.executeCommand('runlens.compareRuns', a, [a, b]);
+      const tab = await waitFor('the comparison panel', 10_000, () => {
+        const t = vscode.window.tabGroups.activeTabGroup.activeTab;
+        return t && t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('runlens.compare') ? t : undefined;
+      });
+      const names = (n: Node<'run'>) => n.run.label ?? n.run.name;
+      assert.ok(tab.label.includes(names(a)) && tab.label.includes(names(b)), `panel title: ${tab.label}`);
+      await waitFor('the webview to say ready and get its runs', 20_000, () => (asked.includes('compare/summary') ? true : undefined));
+      await waitFor('the charts to ask for downsampled series', 20_000, () => (asked.includes('series/downsampled') ? true : undefined));
+    } finally {
+      agent.request = original;
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('compares two selected runs as text in a diff editor', async function () {
+    const e = expected.find((x) => x.runs.length > 1)!;
+    const [a, b] = [await findRun(e, e.runs[0]), await findRun(e, e.runs[1])];
+    await vscode.commands.executeCommand('runlens.compareRunsAsText', a, [a, b]);
     const tab = await waitFor('a diff editor', 10_000, () => {
       const t = vscode.window.tabGroups.activeTabGroup.activeTab;
       return t && t.input instanceof vscode.TabInputTextDiff ? t : undefined;
@@ -249,7 +278,7 @@ describe('RunLens in a real VS Code extension host', function () {
     this.timeout(90_000);
     const models = await vscode.commands.executeCommand<unknown>('runlens.refreshModels').then(() => api.models.getChildren());
     const node = models.find((n) => n.kind === 'model' && n.model.path.endsWith(HOST_MODEL));
-    assert.ok(node && node.kind === 'model', `the Models view lists ${HOST_MODEL}: ${models.map((m) => m.model.path).join(', ')}`);
+    assert.ok(node && node.kind === 'model', `the Models view lists ${HOST_MODEL}: ${models.map((m) => (m.kind === 'model' ? m.model.path : m.kind)).join(', ')}`);
     assert.equal(node.model.error, null);
     assert.equal(node.model.size, fs.statSync(node.model.path).size);
     const item = api.models.getTreeItem(node);
@@ -257,11 +286,39 @@ describe('RunLens in a real VS Code extension host', function () {
     const tensors = await api.models.getChildren(node);
     assert.ok(tensors.some((t) => t.kind === 'tensor' && t.direction === 'input' && t.name === 'input:0'), 'the input tensor is listed');
     await vscode.commands.executeCommand('runlens.runSmokeTest', node, { shapes: '' });
-    const after = (await api.models.getChildren()).find((n) => n.kind === 'model' && n.model.path === node.model.path)!;
-    assert.ok(after.kind === 'model' && after.model.lastSmoke?.passed === true, `smoke result kept: ${JSON.stringify(after.model.lastSmoke)}`);
+    const modelPath = (node as Extract<ModelsNode, { kind: 'model' }>).model.path;
+    const after = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path === modelPath)!;
+    assert.ok(after.model.lastSmoke?.passed === true, `smoke result kept: ${JSON.stringify(after.model.lastSmoke)}`);
     const card = vscode.window.activeTextEditor?.document.getText() ?? '';
     assert.match(card, /## Smoke test: PASS/);
     assert.match(card, /Identity:0/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('registers the model, approves it through the policy gate, moves an alias, and the audit log verifies', async function () {
+    this.timeout(120_000);
+    const models = await api.models.getChildren();
+    const file = models.find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path.endsWith(HOST_MODEL))!;
+    // A policy the model meets: a smoke test on the CPU provider (the protocol test covers a blocking one).
+    fs.mkdirSync(path.join(root, '.runlens'), { recursive: true });
+    fs.writeFileSync(path.join(root, '.runlens', 'policy.json'), JSON.stringify({ version: 1, smokeTest: { executionProviders: ['cpu'], runs: 5, warmup: 1 } }));
+    await vscode.commands.executeCommand('runlens.registerModelVersion', file, { name: 'face' });
+    const registered = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'registered' }> => n.kind === 'registered' && n.summary.name === 'face');
+    assert.ok(registered, 'the Models view shows the registered model');
+    const [v1] = (await api.models.getChildren(registered)).filter((n): n is Extract<ModelsNode, { kind: 'version' }> => n.kind === 'version');
+    assert.equal(v1.version.state, 'pending');
+    assert.equal((api.models.getTreeItem(v1).iconPath as vscode.ThemeIcon).id, 'circle-outline');
+    await vscode.commands.executeCommand('runlens.approveModelVersion', v1, { reason: 'smoke test passes on CPU' });
+    const view = vscode.window.activeTextEditor?.document.getText() ?? '';
+    assert.match(view, /# Approve face@1\? All rules pass/);
+    assert.match(view, /smoke test passes on cpu/);
+    await vscode.commands.executeCommand('runlens.setModelAlias', v1, { alias: 'production' });
+    const [approved] = (await api.models.getChildren(registered)).filter((n): n is Extract<ModelsNode, { kind: 'version' }> => n.kind === 'version');
+    assert.equal(approved.version.state, 'approved');
+    assert.deepEqual(approved.version.aliases, ['production']);
+    assert.match(String(api.models.getTreeItem(approved).description), /approved · @production/);
+    const verify = await api.agent.request('audit/verify', {});
+    assert.equal(verify.ok, true, JSON.stringify(verify.problems));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
