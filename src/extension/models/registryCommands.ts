@@ -116,6 +116,36 @@ export function registerRegistryCommands(ctx: RegistryCommandContext, register: 
       await ctx.agent.request('registry/archive', { ref: picked.ref, workspace: workspaceFor(picked.file) });
       done(`${picked.ref} archived`);
     }),
+    // `options.refs` (e.g. ['clf@1', 'clf@2']) skips the pick, for scripts and tests.
+    register('runlens.compareModelVersions', async (node?: ModelsNode, options?: { refs?: string[] }) => {
+      const name = node?.kind === 'registered' ? node.summary.name : node?.kind === 'version' ? node.version.name : undefined;
+      const models = name ? [name] : (await ctx.agent.request('registry/models', {})).models.map((m) => m.name);
+      const versions = (await Promise.all(models.map((m) => ctx.agent.request('registry/versions', { name: m })))).flatMap((r) => r.versions);
+      const withRuns = versions.filter((v) => v.runUid !== null);
+      if (withRuns.length < 2) {
+        void vscode.window.showInformationMessage('RunLens: Compare Versions needs two versions whose source run is known (register them with --run, or from a run folder).');
+        return;
+      }
+      const items = withRuns.map((v) => ({ label: `${v.name}@${fromWire(v.version)}`, description: [v.state, ...v.aliases.map((a) => `@${a}`), `run ${v.run?.name ?? v.runUid}`].join(' · '), v }));
+      const picked = options?.refs
+        ? items.filter((i) => options.refs!.includes(i.label))
+        : await vscode.window.showQuickPick(items, { title: 'Compare Versions: pick two or more (their source runs are compared)', canPickMany: true });
+      if (!picked || picked.length < 2) return;
+      const ids: number[] = [];
+      const names: string[] = [];
+      for (const { v } of picked) {
+        // The version records its run's uid; the panel takes the run's id in this database.
+        const { runs } = await ctx.agent.request('runs/list', { text: v.runUid!, includeHidden: true });
+        const run = runs.find((r) => r.uid === v.runUid);
+        if (!run) {
+          void vscode.window.showWarningMessage(`RunLens: the source run of ${v.name}@${fromWire(v.version)} (${v.runUid}) is not in this workspace's database; re-index the folder that holds it.`);
+          return;
+        }
+        ids.push(run.id);
+        names.push(`${v.name}@${fromWire(v.version)}`);
+      }
+      await vscode.commands.executeCommand('runlens.openComparePanel', ids, names);
+    }),
     register('runlens.verifyAuditLog', async () => {
       const result = await ctx.agent.request('audit/verify', {});
       if (result.ok) void vscode.window.showInformationMessage(`RunLens: the audit log is intact (${fromWire(result.entries)} entries, head ${result.head?.hash.slice(0, 12) ?? 'none'}).`);

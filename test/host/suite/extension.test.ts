@@ -322,6 +322,30 @@ describe('RunLens in a real VS Code extension host', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('compares two registered versions on their source runs in the comparison panel', async function () {
+    this.timeout(60_000);
+    // Two versions of one model, each saved into the artifacts of a different demo MLflow run.
+    const mlflow = expected.find((x) => x.format === 'mlflow' && x.runs.length >= 2 && x.runs.every((r) => r.metrics.length > 0))!;
+    const runNodes = [await findRun(mlflow, mlflow.runs[0]), await findRun(mlflow, mlflow.runs[1])];
+    const source = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path.endsWith(HOST_MODEL))!.model.path;
+    for (const runNode of runNodes) {
+      const target = path.join(runNode.run.path, 'artifacts', 'clf.onnx');
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(source, target);
+      await vscode.commands.executeCommand('runlens.registerModelVersion', vscode.Uri.file(target), { name: 'clf' });
+    }
+    const clf = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'registered' }> => n.kind === 'registered' && n.summary.name === 'clf')!;
+    const versions = (await api.models.getChildren(clf)).filter((n): n is Extract<ModelsNode, { kind: 'version' }> => n.kind === 'version');
+    assert.deepEqual(versions.map((v) => v.version.run?.name).sort(), runNodes.map((r) => r.run.name).sort(), 'each version knows its source run');
+    await vscode.commands.executeCommand('runlens.compareModelVersions', clf, { refs: ['clf@1', 'clf@2'] });
+    const tab = await waitFor('the comparison panel', 15_000, () => {
+      const t = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return t && t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('runlens.compare') ? t : undefined;
+    });
+    assert.match(tab.label, /clf@1/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('restarts the agent after it is killed, and the tree answers again', async function () {
     this.timeout(30_000);
     const before = (await experimentNodes()).length;
