@@ -7,7 +7,9 @@
 // record, as the reader must; text: plus finding every line break); database
 // bytes per point; and peak RSS / heap during ingest at half and full size,
 // each in a fresh child process, to show whether memory stays flat as the
-// file grows. RUNLENS_BENCH_SCALE scales every size (default 1 = full size).
+// file grows (the engine reads a source in slices of RUNLENS_BENCH_SLICE_BYTES,
+// default its own DEFAULT_SLICE_BYTES). RUNLENS_BENCH_SCALE scales every size
+// (default 1 = full size).
 //
 // Used by bench/run.ts through benchIngest(); `node out/bench/ingest.js`
 // runs it alone and prints the same report.
@@ -16,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { ingestPaths } from '../src/core/ingest/engine';
+import { DEFAULT_SLICE_BYTES, ingestPaths } from '../src/core/ingest/engine';
 import { ALL_READERS } from '../src/core/ingest/registry';
 import { crc32c, maskCrc } from '../src/core/ingest/tensorboard/crc32c';
 import { EventFileWriter, eventFileName } from '../src/core/ingest/tensorboard/writer';
@@ -71,6 +73,8 @@ export interface IngestBenchFormatResult {
 
 export interface IngestBenchResult {
   scale: number;
+  /** The engine's slice size the ingests ran with. */
+  sliceBytes: number;
   cpus: number;
   node: string;
   formats: IngestBenchFormatResult[];
@@ -102,6 +106,8 @@ export interface IngestBenchOptions {
   log?: (line: string) => void;
   /** Only these formats (default all three). */
   formats?: IngestBenchFormat[];
+  /** The engine's slice size; default RUNLENS_BENCH_SLICE_BYTES, else the engine's own default. */
+  sliceBytes?: number;
 }
 
 // --- writing the logs ------------------------------------------------------------
@@ -311,6 +317,8 @@ interface ChildJob {
   db: string;
   files: string[];
   baseline: boolean;
+  /** The engine's slice size (undefined: its default). */
+  sliceBytes?: number;
 }
 
 interface ChildResult {
@@ -420,7 +428,7 @@ async function runChild(job: ChildJob): Promise<ChildResult> {
   };
   const sampler = setInterval(sample, 5);
   const t0 = process.hrtime.bigint();
-  const summary = await ingestPaths(store, ALL_READERS, [job.root]);
+  const summary = await ingestPaths(store, ALL_READERS, [job.root], job.sliceBytes ? { sliceBytes: job.sliceBytes } : {});
   const ingestSec = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);
   sample();
@@ -484,6 +492,7 @@ export async function benchIngest(dir: string, options: IngestBenchOptions = {})
   const scale = options.scale ?? Number(process.env.RUNLENS_BENCH_SCALE ?? 1);
   if (!(scale > 0)) throw new Error(`RUNLENS_BENCH_SCALE must be a positive number, got ${process.env.RUNLENS_BENCH_SCALE}`);
   const log = options.log ?? ((line: string) => console.log(line));
+  const sliceBytes = options.sliceBytes ?? (process.env.RUNLENS_BENCH_SLICE_BYTES ? Number(process.env.RUNLENS_BENCH_SLICE_BYTES) : undefined);
   const formats = options.formats ?? ['tensorboard', 'mlflow', 'lightning'];
   const results: IngestBenchFormatResult[] = [];
 
@@ -509,10 +518,10 @@ export async function benchIngest(dir: string, options: IngestBenchOptions = {})
       log(`[ingest]   ${fmt(fullBytes / MB, 1)} MB, ${fmt(full.points)} points written in ${fmt(writeSec, 1)} s`);
 
       log(`[ingest] ${format}: ingesting half size in a fresh process…`);
-      const halfResult = await measureInChild({ format, root: half.root, db: path.join(work, 'half.db'), files: half.files, baseline: false });
+      const halfResult = await measureInChild({ format, root: half.root, db: path.join(work, 'half.db'), files: half.files, baseline: false, sliceBytes });
       fs.rmSync(half.root, { recursive: true, force: true });
       log(`[ingest] ${format}: ingesting full size, then the baseline, in a fresh process…`);
-      const fullResult = await measureInChild({ format, root: full.root, db: path.join(work, 'full.db'), files: full.files, baseline: true });
+      const fullResult = await measureInChild({ format, root: full.root, db: path.join(work, 'full.db'), files: full.files, baseline: true, sliceBytes });
       if (fullResult.points !== full.points) {
         throw new Error(`${format}: ingest stored ${fullResult.points} points, ${full.points} were written (${fullResult.warnings} warnings)`);
       }
@@ -558,7 +567,15 @@ export async function benchIngest(dir: string, options: IngestBenchOptions = {})
       fs.rmSync(work, { recursive: true, force: true });
     }
   }
-  return { scale, cpus: os.cpus().length, node: process.version, formats: results, targets: INGEST_TARGETS, totalSec: Number(process.hrtime.bigint() - started) / 1e9 };
+  return {
+    scale,
+    sliceBytes: sliceBytes ?? DEFAULT_SLICE_BYTES,
+    cpus: os.cpus().length,
+    node: process.version,
+    formats: results,
+    targets: INGEST_TARGETS,
+    totalSec: Number(process.hrtime.bigint() - started) / 1e9,
+  };
 }
 
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
@@ -589,7 +606,7 @@ function formatFormat(r: IngestBenchFormatResult): string[] {
 /** The report bench/run.ts can print as it is: one block per format with the targets. */
 export function formatIngestBench(result: IngestBenchResult): string[] {
   return [
-    `ingest of large logs (scale ${result.scale}, ${result.cpus} cpus, node ${result.node}; ${fmt(result.totalSec, 0)} s in all)`,
+    `ingest of large logs (scale ${result.scale}, slices of ${fmt(result.sliceBytes / MB)} MB, ${result.cpus} cpus, node ${result.node}; ${fmt(result.totalSec, 0)} s in all)`,
     ...result.formats.flatMap(formatFormat),
   ];
 }

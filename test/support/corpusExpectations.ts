@@ -86,7 +86,7 @@ export function runsFromParsedSources(sources: readonly ParsedSource[], caseRoot
         const relative = path.relative(caseRoot, run.path).split(path.sep).join('/') || '.';
         const segment = source.format === 'keras' ? /^segment-(\d+)$/.exec(run.key) : null;
         const metrics: Record<string, SeriesView> = {};
-        for (const [key, series] of Object.entries(run.metrics)) metrics[key] = { steps: [...series.steps], values: [...series.values], walls: [...series.walls] };
+        for (const [key, series] of Object.entries(run.metrics)) metrics[key] = { steps: Array.from(series.steps), values: Array.from(series.values), walls: Array.from(series.walls) };
         views.push({
           format: source.format,
           path: segment ? `${relative}#${segment[1]}` : relative,

@@ -8,14 +8,14 @@
 // flattened with `/`. Rows are kept as logged, repeats included.
 import * as path from 'node:path';
 import { classifyChange } from './fileCursor';
-import type { FileCursor, FormatReader, MetricSeriesData, ParsedRun, ParsedSource, SourceCandidate } from './types';
+import { ByteBudget, SeriesBuilder, type Float64Series } from './series';
+import type { FileCursor, FormatReader, ParsedRun, ParsedSource, ReadLimits, SourceCandidate } from './types';
 import {
   type DelimitedRow,
   type LineChunk,
   WarningCollector,
   countLines,
   describeError,
-  emptySeries,
   listFilesRecursive,
   parseDelimitedRows,
   parseDelimitedTable,
@@ -24,6 +24,8 @@ import {
   parsePythonJson,
   readLinesFrom,
   readWholeTextFile,
+  rememberProblems,
+  replayProblems,
   splitCompleteLines,
   throwIfAborted,
   unchangedWholeFile,
@@ -57,9 +59,10 @@ export const dvcliveReader: FormatReader = {
     return candidates;
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>, limits?: ReadLimits): Promise<ParsedSource> {
     const dir = candidate.root;
     const warnings = new WarningCollector();
+    const budget = new ByteBudget(limits?.maxBytes);
     const files =
       candidate.files.length > 0
         ? candidate.files
@@ -67,7 +70,7 @@ export const dvcliveReader: FormatReader = {
     const fileSet = new Set(files);
     const tsvFiles = files.filter((file) => seriesKeyOf(file, dir) !== undefined);
 
-    const incremental = previous ? await readAppendedSeries(tsvFiles, dir, fileSet, previous, warnings, signal) : undefined;
+    const incremental = previous ? await readAppendedSeries(tsvFiles, dir, fileSet, previous, warnings, signal, budget) : undefined;
     const dirName = path.posix.basename(dir);
     const projectName = path.posix.basename(path.posix.dirname(dir));
     const summaryFile = [`${dir}/${SUMMARY_FILE}`, `${dir}.json`].find((file) => fileSet.has(file));
@@ -86,9 +89,10 @@ export const dvcliveReader: FormatReader = {
     if (incremental) {
       const othersKept = await Promise.all(otherFiles.map((file) => unchangedWholeFile(file, previous!.get(file))));
       const vanished = [...previous!.keys()].some((file) => !fileSet.has(file));
-      if (!incremental.changed && !vanished && othersKept.every((cursor) => cursor !== undefined)) {
+      if (!incremental.changed && !vanished && othersKept.every((cursor) => cursor !== undefined) && !budget.stopped) {
         // Nothing new anywhere: the stored run stays as it is.
         run.update = 'keep';
+        for (const cursor of othersKept as FileCursor[]) replayProblems(cursor.state, warnings, cursor.path);
         source.cursors = [...incremental.cursors, ...(othersKept as FileCursor[])];
         source.warnings = warnings.list();
         return source;
@@ -98,22 +102,33 @@ export const dvcliveReader: FormatReader = {
       source.cursors!.push(...incremental.cursors);
       seriesKeys = incremental.seriesKeys;
     } else {
-      // Series: every TSV under plots/metrics (current) or scalars (legacy).
+      // Series: every TSV under plots/metrics (current) or scalars (legacy), up to the budget.
+      // The TSVs after it are not reached: no cursor, as the store will hold nothing of them.
+      const unread = new Set<string>();
       for (const file of tsvFiles) {
         throwIfAborted(signal);
         const key = seriesKeyOf(file, dir)!;
+        if (budget.exhausted) {
+          budget.stopped = true;
+          unread.add(key);
+          continue;
+        }
         let chunk: LineChunk;
         try {
-          chunk = await readLinesFrom(file, 0);
+          chunk = await readLinesFrom(file, 0, budget.remaining);
         } catch (error) {
           warnings.add(file, `cannot read: ${describeError(error)}`);
           continue;
         }
+        budget.take(chunk.completeEnd);
+        if (chunk.truncated) budget.stopped = true;
         const parsed = parseDvcliveChunk(chunk.complete, chunk.tail, file, warnings);
-        if (parsed.series.steps.length > 0) run.metrics[key] = parsed.series;
-        source.cursors!.push({ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: parsed.state });
+        if (parsed.series.values.length > 0) run.metrics[key] = parsed.series;
+        const state = parsed.state && rememberProblems(parsed.state, warnings, file);
+        source.cursors!.push({ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state });
       }
-      seriesKeys = new Set(Object.keys(run.metrics));
+      // A TSV not read yet most likely has points: its summary value waits for the slice that reads it.
+      seriesKeys = new Set([...Object.keys(run.metrics), ...unread]);
     }
 
     // Summary and params are small and rewritten whole: read them every time
@@ -125,14 +140,16 @@ export const dvcliveReader: FormatReader = {
         // Keys with a series already have their history; keep only summary-only values.
         if (!seriesKeys.has(key)) run.summaries[key] = value;
       }
-      if (summary.cursor) source.cursors!.push(summary.cursor);
+      // Its problems are kept with its cursor: a later read that keeps the run without parsing it says them again.
+      if (summary.cursor) source.cursors!.push({ ...summary.cursor, state: rememberProblems(summary.cursor.state as object, warnings, summaryFile) });
     }
     if (fileSet.has(paramsFile)) {
       const params = await readParams(paramsFile, warnings);
       run.params = params.params;
-      if (params.cursor) source.cursors!.push(params.cursor);
+      if (params.cursor) source.cursors!.push({ ...params.cursor, state: rememberProblems(params.cursor.state as object, warnings, paramsFile) });
     }
     source.warnings = warnings.list();
+    if (budget.stopped) source.complete = false;
     return source;
   },
 };
@@ -148,6 +165,9 @@ interface DvcliveTsvState {
   points: number;
   /** A full read parsed a last line without its line break: any later change re-reads the folder. */
   tailRead: boolean;
+  /** Problems reported about the lines before the cursor (the first few, and how many): said again by later reads. */
+  problems?: string[];
+  problemCount?: number;
 }
 
 function isDvcliveTsvState(value: unknown): value is DvcliveTsvState {
@@ -168,7 +188,8 @@ function isDvcliveTsvState(value: unknown): value is DvcliveTsvState {
  * when the run must be read in full: a TSV shrank, was rewritten or
  * vanished, lacks usable state, or two TSVs map to one key.
  * A TSV that is new since then is read whole and its points appended
- * (its series did not exist).
+ * (its series did not exist). Read up to the budget: a TSV cut there, or not
+ * reached, goes on in the next slice (one not reached keeps its cursor).
  */
 async function readAppendedSeries(
   tsvFiles: readonly string[],
@@ -177,11 +198,12 @@ async function readAppendedSeries(
   previous: ReadonlyMap<string, FileCursor>,
   warnings: WarningCollector,
   signal: AbortSignal | undefined,
-): Promise<{ changed: boolean; metrics: Record<string, MetricSeriesData>; seriesKeys: Set<string>; cursors: FileCursor[] } | undefined> {
+  budget: ByteBudget,
+): Promise<{ changed: boolean; metrics: Record<string, Float64Series>; seriesKeys: Set<string>; cursors: FileCursor[] } | undefined> {
   for (const [file] of previous) if (seriesKeyOf(file, dir) !== undefined && !fileSet.has(file)) return undefined; // a series vanished
   const keys = tsvFiles.map((file) => seriesKeyOf(file, dir)!);
   if (new Set(keys).size !== keys.length) return undefined; // `plots/metrics/x.tsv` beside legacy `scalars/x.tsv`
-  const metrics: Record<string, MetricSeriesData> = {};
+  const metrics: Record<string, Float64Series> = {};
   const seriesKeys = new Set<string>();
   const cursors: FileCursor[] = [];
   let changed = false;
@@ -202,6 +224,7 @@ async function readAppendedSeries(
       return undefined; // vanished or unreadable now: the full read reports it
     }
     if (change === 'unchanged') {
+      replayProblems(state, warnings, file);
       cursors.push(cursor);
       if (state.points > 0) seriesKeys.add(key);
     } else if (change === 'appended' && !state.tailRead) {
@@ -213,25 +236,41 @@ async function readAppendedSeries(
   // Only now read, so that a rewrite found late does not waste the reads before it.
   for (const { file, key, cursor, state } of readLater) {
     throwIfAborted(signal);
+    if (budget.exhausted) {
+      // Not reached in this slice: the store keeps what it holds of the file (nothing, for a new one).
+      budget.stopped = true;
+      if (cursor && state) {
+        replayProblems(state, warnings, file);
+        cursors.push(cursor);
+        if (state.points > 0) seriesKeys.add(key);
+      } else {
+        seriesKeys.add(key); // not read yet: most likely a series (see the full read)
+      }
+      continue;
+    }
     let chunk: LineChunk;
     try {
-      chunk = await readLinesFrom(file, cursor?.offset ?? 0);
+      chunk = await readLinesFrom(file, cursor?.offset ?? 0, budget.remaining);
     } catch {
       return undefined;
     }
-    let series: MetricSeriesData;
+    budget.take(chunk.completeEnd - chunk.start);
+    if (chunk.truncated) budget.stopped = true;
+    let series: Float64Series;
     let next: DvcliveTsvState | undefined;
     if (state) {
+      replayProblems(state, warnings, file);
       const table = new DvcliveTable(state.header, file, warnings, state.rows);
       if (table.valueIndex < 0) return undefined; // cannot happen for state a full read wrote; be safe
       table.feed(parseDelimitedRows(chunk.complete, '\t', state.header.length, file, warnings, state.lines));
-      series = table.series;
+      series = table.series.finish();
       next = { ...state, lines: state.lines + countLines(chunk.complete), rows: table.rows, points: state.points + series.values.length, tailRead: false };
     } else {
       const parsed = parseDvcliveChunk(chunk.complete, chunk.tail, file, warnings);
       series = parsed.series;
       next = parsed.state;
     }
+    if (next) next = rememberProblems(next, warnings, file);
     if (series.values.length > 0) {
       metrics[key] = series;
       changed = true;
@@ -288,7 +327,7 @@ function seriesKeyOf(file: string, dir: string): string | undefined {
  * (DVCLive >= 1 names it by the key's last part, 0.x by the full key).
  * Without a step column the row index is the step.
  */
-export function parseDvcliveTsv(text: string, file: string, warnings: WarningCollector): MetricSeriesData {
+export function parseDvcliveTsv(text: string, file: string, warnings: WarningCollector): Float64Series {
   const [complete, tail] = splitCompleteLines(text);
   return parseDvcliveChunk(complete, tail, file, warnings).series;
 }
@@ -298,25 +337,25 @@ export function parseDvcliveTsv(text: string, file: string, warnings: WarningCol
  * line break, parsed when it is a valid row (a finished file may lack the
  * final line break). The state is taken before the tail.
  */
-function parseDvcliveChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { series: MetricSeriesData; state?: DvcliveTsvState } {
+function parseDvcliveChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { series: Float64Series; state?: DvcliveTsvState } {
   const table = parseDelimitedTable(complete, '\t', file, warnings);
-  if (!table) return { series: emptySeries() }; // no whole header yet: no state, so the next read starts over
+  if (!table) return { series: new SeriesBuilder(0).finish() }; // no whole header yet: no state, so the next read starts over
   const parser = new DvcliveTable(table.header, file, warnings, 0);
   if (parser.valueIndex < 0) {
     warnings.add(file, `no value column in header "${table.header.join('\\t')}"`);
-    return { series: parser.series };
+    return { series: parser.series.finish() };
   }
   parser.feed(table.rows);
   const lines = countLines(complete);
-  const state: DvcliveTsvState = { header: table.header, lines, rows: parser.rows, points: parser.series.values.length, tailRead: false };
+  const state: DvcliveTsvState = { header: table.header, lines, rows: parser.rows, points: parser.series.length, tailRead: false };
   if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, '\t', table.header.length, file, warnings, lines, true));
   state.tailRead = parser.usedUnterminated;
-  return { series: parser.series, state };
+  return { series: parser.series.finish(), state };
 }
 
 /** Parses TSV rows into one series, possibly continuing an earlier read. */
 class DvcliveTable {
-  readonly series: MetricSeriesData = emptySeries();
+  readonly series = new SeriesBuilder();
   readonly valueIndex: number;
   usedUnterminated = false;
   private readonly stepIndex: number;
@@ -358,9 +397,7 @@ class DvcliveTable {
       }
       if (problem) warnings.addLine(file, row.lineNumber, problem);
       if (!row.terminated) this.usedUnterminated = true;
-      series.steps.push(step);
-      series.values.push(value);
-      series.walls.push(timestamp === undefined ? NaN : timestamp < SECONDS_VERSUS_MILLIS ? timestamp * 1000 : timestamp);
+      series.push(step, value, timestamp === undefined ? NaN : timestamp < SECONDS_VERSUS_MILLIS ? timestamp * 1000 : timestamp);
     }
   }
 }

@@ -7,14 +7,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { classifyChange } from './fileCursor';
-import type { FileCursor, FormatReader, MetricSeriesData, ParsedRun, ParsedSource, RunUpdate, SourceCandidate } from './types';
+import { ByteBudget, SeriesBuilder, type Float64Series } from './series';
+import type { FileCursor, FormatReader, ParsedRun, ParsedSource, ReadLimits, RunUpdate, SourceCandidate } from './types';
 import {
   type DelimitedRow,
   type LineChunk,
   WarningCollector,
   countLines,
   describeError,
-  emptySeries,
   mapWithConcurrency,
   parseDelimitedRows,
   parseDelimitedTable,
@@ -22,6 +22,8 @@ import {
   parseNumberToken,
   readFileHead,
   readLinesFrom,
+  rememberProblems,
+  replayProblems,
   splitCompleteLines,
   splitDelimitedRow,
   throwIfAborted,
@@ -97,13 +99,14 @@ export const kerasReader: FormatReader = {
     return likely.filter((_, index) => separators[index] !== undefined).map((file) => ({ format: 'keras', root: file, files: [file] }));
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>, limits?: ReadLimits): Promise<ParsedSource> {
     const file = candidate.root;
     const warnings = new WarningCollector();
     const fileName = path.posix.basename(file);
+    const budget = new ByteBudget(limits?.maxBytes);
     const source: ParsedSource = { format: 'keras', root: file, experiments: [], warnings: [] };
     const nameOf = (index: number, total: number): string => (total === 1 ? fileName : `${fileName} #${index}`);
-    const runOf = (index: number, total: number, metrics: Record<string, MetricSeriesData>, update?: RunUpdate): ParsedRun => ({
+    const runOf = (index: number, total: number, metrics: Record<string, Float64Series>, update?: RunUpdate): ParsedRun => ({
       key: `segment-${index}`,
       ...(update ? { update } : {}),
       name: nameOf(index, total),
@@ -116,14 +119,16 @@ export const kerasReader: FormatReader = {
     });
 
     const cursor = previous?.get(file);
-    const appended = cursor ? await readAppendedRows(file, cursor, warnings) : undefined;
+    const appended = cursor ? await readAppendedRows(file, cursor, warnings, budget) : undefined;
     throwIfAborted(signal);
+    // Read only up to the budget: the next slice appends the rest.
+    if (budget.stopped) source.complete = false;
     if (appended) {
       // Earlier sessions are complete and stay as stored; the session that was
       // open may have grown; sessions that started since are new runs.
       const { before, table } = appended;
       const total = table.segmentCount;
-      const touched = new Map(table.touched.map((segment) => [segment.index, segment.metrics]));
+      const touched = new Map(table.touched.map((segment) => [segment.index, segment.metrics()]));
       const runs: ParsedRun[] = [];
       for (let index = 1; index <= before; index++) {
         const metrics = touched.get(index);
@@ -140,16 +145,18 @@ export const kerasReader: FormatReader = {
 
     let chunk: LineChunk;
     try {
-      chunk = await readLinesFrom(file, 0);
+      chunk = await readLinesFrom(file, 0, budget.remaining);
     } catch (error) {
       warnings.add(file, `cannot read: ${describeError(error)}`);
       source.warnings = warnings.list();
       return source;
     }
     throwIfAborted(signal);
+    if (chunk.truncated) source.complete = false;
     const parsed = parseKerasChunk(chunk.complete, chunk.tail, file, warnings);
     const segments = parsed.segments;
-    source.cursors = [{ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: parsed.state }];
+    const state = parsed.state && rememberProblems(parsed.state, warnings, file);
+    source.cursors = [{ path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state }];
     source.experiments = [{ key: fileName, name: fileName, lifecycle: 'active', runs: segments.map((metrics, index) => runOf(index + 1, segments.length, metrics)) }];
     source.warnings = warnings.list();
     return source;
@@ -173,6 +180,9 @@ interface KerasState {
   lastEpoch: number | null;
   /** A full read parsed a last line without its line break: any later change re-reads the file. */
   tailRead: boolean;
+  /** Problems reported about the lines before the cursor (the first few, and how many): said again by later reads. */
+  problems?: string[];
+  problemCount?: number;
 }
 
 function isKerasState(value: unknown): value is KerasState {
@@ -191,33 +201,42 @@ function isKerasState(value: unknown): value is KerasState {
 }
 
 /**
- * The rows appended since `cursor`, or undefined when the file must be read
- * in full (rewritten, shrunk, unchanged without usable state, or its last
- * read took in a line that may have been cut short).
+ * The rows appended since `cursor` (up to the budget), or undefined when the
+ * file must be read in full (rewritten, shrunk, unchanged without usable
+ * state, or its last read took in a line that may have been cut short). What
+ * the cursor remembers about earlier lines is said again.
  */
 async function readAppendedRows(
   file: string,
   cursor: FileCursor,
   warnings: WarningCollector,
+  budget: ByteBudget,
 ): Promise<{ before: number; table: KerasTable; cursor: FileCursor } | undefined> {
   const state = cursor.state;
   if (!isKerasState(state)) return undefined;
+  let chunk: LineChunk;
   try {
     const { change } = await classifyChange(file, cursor);
-    if (change === 'unchanged') return { before: state.segments, table: new KerasTable(state.header, file, warnings, state), cursor };
+    if (change === 'unchanged') {
+      replayProblems(state, warnings, file);
+      return { before: state.segments, table: new KerasTable(state.header, file, warnings, state), cursor };
+    }
     if (change !== 'appended' || state.tailRead) return undefined;
-    const chunk = await readLinesFrom(file, cursor.offset);
-    const table = new KerasTable(state.header, file, warnings, state);
-    table.feed(parseDelimitedRows(chunk.complete, state.separator, state.header.length, file, warnings, state.lines));
-    const next: KerasState = { ...state, ...table.continuation(), lines: state.lines + countLines(chunk.complete), tailRead: false };
-    return {
-      before: state.segments,
-      table,
-      cursor: { path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: next },
-    };
+    chunk = await readLinesFrom(file, cursor.offset, budget.remaining);
   } catch {
     return undefined; // vanished or unreadable now: the full read reports it
   }
+  budget.take(chunk.completeEnd - chunk.start);
+  if (chunk.truncated) budget.stopped = true;
+  replayProblems(state, warnings, file);
+  const table = new KerasTable(state.header, file, warnings, state);
+  table.feed(parseDelimitedRows(chunk.complete, state.separator, state.header.length, file, warnings, state.lines));
+  const next = rememberProblems<KerasState>({ ...state, ...table.continuation(), lines: state.lines + countLines(chunk.complete), tailRead: false }, warnings, file);
+  return {
+    before: state.segments,
+    table,
+    cursor: { path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: next },
+  };
 }
 
 /**
@@ -226,7 +245,7 @@ async function readAppendedRows(
  * `NA` and empty cells are "not logged"; anything else that is not a number
  * is reported and skipped, keeping the rest of the row.
  */
-export function parseKerasLog(text: string, file: string, warnings: WarningCollector): Array<Record<string, MetricSeriesData>> {
+export function parseKerasLog(text: string, file: string, warnings: WarningCollector): Array<Record<string, Float64Series>> {
   const [complete, tail] = splitCompleteLines(text);
   return parseKerasChunk(complete, tail, file, warnings).segments;
 }
@@ -236,7 +255,7 @@ export function parseKerasLog(text: string, file: string, warnings: WarningColle
  * line break. The tail is parsed when it is a valid row (a finished file may
  * lack the final line break); the state is taken before it.
  */
-function parseKerasChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { segments: Array<Record<string, MetricSeriesData>>; state?: KerasState } {
+function parseKerasChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { segments: Array<Record<string, Float64Series>>; state?: KerasState } {
   const text = complete + tail;
   const firstLineEnd = text.search(/[\r\n]/);
   const separator = kerasHeaderSeparator(firstLineEnd < 0 ? text : text.slice(0, firstLineEnd));
@@ -252,18 +271,18 @@ function parseKerasChunk(complete: string, tail: string, file: string, warnings:
   const continuation = parser.continuation();
   if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, separator, table.header.length, file, warnings, lines, true));
   const state: KerasState = { separator, header: table.header, lines, ...continuation, tailRead: parser.usedUnterminated };
-  return { segments: parser.touched.map((segment) => segment.metrics), state };
+  return { segments: parser.touched.map((segment) => segment.metrics()), state };
 }
 
 /** Parses Keras rows into sessions, possibly continuing the sessions an earlier read found. */
 class KerasTable {
   /** Sessions that got rows in this parse, by 1-based index: the continued one (if any) first, then new ones. */
-  readonly touched: Array<{ index: number; metrics: Record<string, MetricSeriesData> }> = [];
+  readonly touched: Array<{ index: number; metrics: () => Record<string, Float64Series> }> = [];
   /** Whether a row without its line break was taken in. */
   usedUnterminated = false;
   private readonly headerText: string;
   private segments: number;
-  private current: Record<string, MetricSeriesData> | undefined;
+  private current: Map<string, SeriesBuilder> | undefined;
   /** The session continued from an earlier read, created on its first new row. */
   private continuable: boolean;
   private previousEpoch: number | undefined;
@@ -318,20 +337,19 @@ class KerasTable {
       const restarts = this.previousEpoch !== undefined && epoch <= this.previousEpoch;
       if (!this.current && this.continuable && !restarts) {
         // The first new row continues the session the earlier read left open.
-        this.current = {};
-        this.touched.push({ index: this.segments, metrics: this.current });
+        this.current = new Map();
+        this.touched.push({ index: this.segments, metrics: seriesOf(this.current) });
       } else if (!this.current || restarts) {
-        this.current = {};
+        this.current = new Map();
         this.segments++;
-        this.touched.push({ index: this.segments, metrics: this.current });
+        this.touched.push({ index: this.segments, metrics: seriesOf(this.current) });
       }
       this.continuable = false;
       this.previousEpoch = epoch;
       for (const [name, value] of values) {
-        const series = (this.current[name] ??= emptySeries());
-        series.steps.push(epoch);
-        series.values.push(value);
-        series.walls.push(NaN); // CSVLogger records no wall time
+        let series = this.current.get(name);
+        if (!series) this.current.set(name, (series = new SeriesBuilder()));
+        series.push(epoch, value, NaN); // CSVLogger records no wall time
       }
     }
   }
@@ -341,4 +359,13 @@ class KerasTable {
     const open = this.current !== undefined || this.continuable;
     return { segments: this.segments, open, lastEpoch: open && this.previousEpoch !== undefined ? this.previousEpoch : null };
   }
+}
+
+/** A session's series as the run's metrics, in the order their columns first got a value. */
+function seriesOf(builders: Map<string, SeriesBuilder>): () => Record<string, Float64Series> {
+  return () => {
+    const metrics: Record<string, Float64Series> = {};
+    for (const [name, series] of builders) Object.defineProperty(metrics, name, { value: series.finish(), enumerable: true, writable: true, configurable: true });
+    return metrics;
+  };
 }

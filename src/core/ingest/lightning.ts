@@ -4,25 +4,35 @@
 // The logger folder (`<name>`, usually `lightning_logs`) is the experiment,
 // each version folder a run. metrics.csv columns are addressed by name: their
 // order changes between Lightning versions and even between runs.
+//
+// metrics.csv files reach millions of rows, so rows are parsed straight from
+// the file's bytes: cells are found by their commas and numbers parsed with
+// text.ts's exact byte-level parser, with no string per line or cell. A line
+// that is not plain ASCII numbers (quotes, non-ASCII bytes, nan/inf, garbage,
+// a wrong field count) goes through the text functions instead, so that both
+// paths agree on every value and every warning.
 import * as path from 'node:path';
 import { HEAD_BYTES, classifyChange } from './fileCursor';
-import type { FileCursor, FormatReader, MetricSeriesData, ParsedRun, ParsedSource, SourceCandidate } from './types';
+import { ByteBudget, SeriesBuilder, type Float64Series } from './series';
+import type { FileCursor, FormatReader, ParsedRun, ParsedSource, ReadLimits, SourceCandidate } from './types';
 import {
   type DelimitedRow,
   WarningCollector,
-  countLines,
   decodeStateNumber,
   describeError,
-  emptySeries,
   encodeStateNumber,
   listFilesRecursive,
   parseDelimitedRows,
-  parseDelimitedTable,
   parseFiniteToken,
   parseNumberToken,
   readFileHead,
-  readLinesFrom,
+  readLineBytesFrom,
   readWholeTextFile,
+  releaseLineBytes,
+  rememberProblems,
+  replayProblems,
+  scanDecimalBytes,
+  scannedDecimal,
   splitCompleteLines,
   splitDelimitedRow,
   splitLines,
@@ -68,7 +78,7 @@ export const lightningReader: FormatReader = {
     return [...filesByLogger].map(([root, rootFiles]) => ({ format: 'lightning', root, files: rootFiles.sort() }));
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>, limits?: ReadLimits): Promise<ParsedSource> {
     const root = candidate.root;
     const warnings = new WarningCollector();
     const files = candidate.files.length > 0 ? candidate.files : await listFilesRecursive(root);
@@ -77,12 +87,24 @@ export const lightningReader: FormatReader = {
       .filter((file) => path.posix.dirname(path.posix.dirname(file)) === root && isLightningMetricsFile(file, fileSet))
       .map((file) => path.posix.dirname(file))
       .sort(compareVersionDirs);
+    const budget = new ByteBudget(limits?.maxBytes);
 
     const runs: ParsedRun[] = [];
     const cursors: FileCursor[] = [];
     for (const versionDir of versionDirs) {
       throwIfAborted(signal);
-      const version = await readVersion(versionDir, fileSet, warnings, previous);
+      if (budget.exhausted) {
+        // Not reached in this slice: the store holds what the previous cursors say; their problems are said again.
+        budget.stopped = true;
+        for (const file of [`${versionDir}/${METRICS_FILE}`, `${versionDir}/${HPARAMS_FILE}`]) {
+          const cursor = previous?.get(file);
+          if (!cursor) continue;
+          cursors.push(cursor);
+          replayProblems(cursor.state, warnings, file);
+        }
+        continue;
+      }
+      const version = await readVersion(versionDir, fileSet, warnings, previous, budget);
       runs.push(version.run);
       cursors.push(...version.cursors);
     }
@@ -93,6 +115,7 @@ export const lightningReader: FormatReader = {
       cursors,
       experiments: [{ key: loggerName, name: loggerName, lifecycle: 'active', runs }],
       warnings: warnings.list(),
+      ...(budget.stopped ? { complete: false } : {}),
     };
   },
 };
@@ -124,6 +147,9 @@ interface LightningCsvState {
   group: Array<[number, string[]]>;
   /** A full read parsed a last line that had no line break: any later change re-reads the file, since that line may have been incomplete. */
   tailRead: boolean;
+  /** Problems reported about the lines before the cursor (the first few, and how many): said again by later reads. */
+  problems?: string[];
+  problemCount?: number;
 }
 
 function isLightningCsvState(value: unknown): value is LightningCsvState {
@@ -148,13 +174,15 @@ function isLightningCsvState(value: unknown): value is LightningCsvState {
  * ('replace'). When it only grew, only the new whole rows are parsed
  * ('append'). When neither file changed, the run is 'keep'. hparams.yaml is
  * small and re-read whenever the run is not kept, because 'append' replaces
- * the stored params.
+ * the stored params. metrics.csv is read up to the budget; a read cut there
+ * continues with 'append' in the next slice.
  */
 async function readVersion(
   versionDir: string,
   fileSet: ReadonlySet<string>,
   warnings: WarningCollector,
   previous: ReadonlyMap<string, FileCursor> | undefined,
+  budget: ByteBudget,
 ): Promise<{ run: ParsedRun; cursors: FileCursor[] }> {
   const versionName = path.posix.basename(versionDir);
   const metricsFile = `${versionDir}/${METRICS_FILE}`;
@@ -168,10 +196,11 @@ async function readVersion(
   const hparamsSame = previous !== undefined && (hasHparams ? keptHparams !== undefined : !previous.has(hparamsFile));
 
   const cursors: FileCursor[] = [];
-  const appended = metricsCursor ? await readAppendedMetrics(metricsFile, metricsCursor, warnings) : undefined;
+  const appended = metricsCursor ? await readAppendedMetrics(metricsFile, metricsCursor, warnings, budget) : undefined;
   if (appended) {
     // Nothing new (untouched, touched without new bytes, or only part of a line): keep the stored run.
     if (hparamsSame && Object.keys(appended.metrics).length === 0) {
+      if (keptHparams) replayProblems(keptHparams.state, warnings, hparamsFile);
       return { run: { ...run, update: 'keep' }, cursors: [appended.cursor, ...(keptHparams ? [keptHparams] : [])] };
     }
     run.update = 'append';
@@ -179,10 +208,14 @@ async function readVersion(
     cursors.push(appended.cursor);
   } else {
     try {
-      const chunk = await readLinesFrom(metricsFile, 0);
-      const parsed = parseLightningChunk(chunk.complete, chunk.tail, metricsFile, warnings);
+      const chunk = await readLineBytesFrom(metricsFile, 0, budget.remaining);
+      budget.take(chunk.completeEnd);
+      if (chunk.truncated) budget.stopped = true;
+      const parsed = parseLightningChunk(chunk.complete, chunk.tail.toString('utf8'), metricsFile, warnings);
+      releaseLineBytes(chunk);
       run.metrics = parsed.metrics;
-      cursors.push({ path: metricsFile, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: parsed.state });
+      const state = parsed.state && rememberProblems(parsed.state, warnings, metricsFile);
+      cursors.push({ path: metricsFile, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state });
     } catch (error) {
       warnings.add(metricsFile, `cannot read: ${describeError(error)}`);
     }
@@ -190,40 +223,53 @@ async function readVersion(
   if (hasHparams) {
     const hparams = await readHparams(hparamsFile, warnings);
     run.params = hparams.params;
-    if (hparams.cursor) cursors.push(hparams.cursor);
+    if (hparams.cursor) {
+      budget.take(hparams.cursor.size);
+      cursors.push(hparams.cursor);
+    }
   }
   return { run, cursors };
 }
 
 /**
- * The rows appended to metrics.csv since `cursor`, or undefined when the file
- * must be read in full instead (rewritten, shrunk, header changed, no state,
- * or its last read took in a line that may have been incomplete).
+ * The rows appended to metrics.csv since `cursor` (up to the budget), or
+ * undefined when the file must be read in full instead (rewritten, shrunk,
+ * header changed, no state, or its last read took in a line that may have
+ * been incomplete). What the cursor remembers about earlier lines is said again.
  */
 async function readAppendedMetrics(
   file: string,
   cursor: FileCursor,
   warnings: WarningCollector,
-): Promise<{ metrics: Record<string, MetricSeriesData>; cursor: FileCursor } | undefined> {
+  budget: ByteBudget,
+): Promise<{ metrics: Record<string, Float64Series>; cursor: FileCursor } | undefined> {
   const state = cursor.state;
   if (!isLightningCsvState(state)) return undefined;
+  let chunk;
   try {
     const { change } = await classifyChange(file, cursor);
-    if (change === 'unchanged') return { metrics: {}, cursor }; // only hparams.yaml changed
+    if (change === 'unchanged') {
+      replayProblems(state, warnings, file);
+      return { metrics: {}, cursor }; // only hparams.yaml changed
+    }
     if (change !== 'appended' || state.tailRead) return undefined;
     // The head hash covers HEAD_BYTES; a longer header could gain a column unseen by it.
     if (state.headerBytes > HEAD_BYTES - HEADER_MARGIN && !(await headerStillIs(file, state))) return undefined;
-    const chunk = await readLinesFrom(file, cursor.offset);
-    const table = new LightningTable(state.header, file, warnings, state);
-    table.feed(parseDelimitedRows(chunk.complete, ',', state.header.length, file, warnings, state.lines));
-    const next: LightningCsvState = { ...state, ...table.continuation(), lines: state.lines + countLines(chunk.complete), tailRead: false };
-    return {
-      metrics: table.result(),
-      cursor: { path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: next },
-    };
+    chunk = await readLineBytesFrom(file, cursor.offset, budget.remaining);
   } catch {
     return undefined; // vanished or unreadable now: the full read reports it
   }
+  budget.take(chunk.completeEnd - chunk.start);
+  if (chunk.truncated) budget.stopped = true;
+  replayProblems(state, warnings, file);
+  const table = new LightningTable(state.header, file, warnings, state);
+  const lines = table.feedBytes(chunk.complete, 0, chunk.complete.length, state.lines, false);
+  releaseLineBytes(chunk);
+  const next = rememberProblems<LightningCsvState>({ ...state, ...table.continuation(), lines: state.lines + lines, tailRead: false }, warnings, file);
+  return {
+    metrics: table.result(),
+    cursor: { path: file, size: chunk.size, mtimeMs: chunk.mtimeMs, offset: chunk.completeEnd, headHash: chunk.headHash, state: next },
+  };
 }
 
 /** Room for a byte-order mark and a CRLF around a header line when comparing it with HEAD_BYTES. */
@@ -246,29 +292,28 @@ async function headerStillIs(file: string, state: LightningCsvState): Promise<bo
  * kept once, while genuinely different values at that step are all kept.
  * Without a `step` column the row index is the step.
  */
-export function parseLightningMetrics(text: string, file: string, warnings: WarningCollector): Record<string, MetricSeriesData> {
+export function parseLightningMetrics(text: string, file: string, warnings: WarningCollector): Record<string, Float64Series> {
   const [complete, tail] = splitCompleteLines(text);
-  return parseLightningChunk(complete, tail, file, warnings).metrics;
+  return parseLightningChunk(Buffer.from(complete, 'utf8'), tail, file, warnings).metrics;
 }
 
 /**
- * A whole metrics.csv: `complete` is its whole lines, `tail` a last line
- * without a line break. The tail is parsed when it is a valid row (a finished
- * file may lack the final newline), but the state is taken before it, and
- * `tailRead` tells the next read that this line may have been cut short.
+ * A whole metrics.csv (or its first slice): `complete` is its whole lines (a
+ * byte-order mark left out), `tail` a last line without a line break. The
+ * tail is parsed when it is a valid row (a finished file may lack the final
+ * newline), but the state is taken before it, and `tailRead` tells the next
+ * read that this line may have been cut short.
  */
-function parseLightningChunk(complete: string, tail: string, file: string, warnings: WarningCollector): { metrics: Record<string, MetricSeriesData>; state?: LightningCsvState } {
-  const table = parseDelimitedTable(complete, ',', file, warnings);
-  if (!table) return { metrics: {} }; // no whole header yet: no state, so the next read starts over
-  const parser = new LightningTable(table.header, file, warnings);
-  parser.feed(table.rows);
-  const lines = countLines(complete);
+function parseLightningChunk(complete: Uint8Array, tail: string, file: string, warnings: WarningCollector): { metrics: Record<string, Float64Series>; state?: LightningCsvState } {
+  const header = findHeader(complete);
+  if (!header) return { metrics: {} }; // no whole header yet: no state, so the next read starts over
+  const parser = new LightningTable(header.cells, file, warnings);
+  const lines = header.lines + parser.feedBytes(complete, header.end, complete.length, header.lines, false);
   const continuation = parser.continuation();
-  if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, ',', table.header.length, file, warnings, lines, true));
-  const headerLine = splitLines(complete).find((line) => line.text.trim() !== '');
+  if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, ',', header.cells.length, file, warnings, lines, true));
   const state: LightningCsvState = {
-    header: table.header,
-    headerBytes: utf8Length(headerLine?.text ?? ''),
+    header: header.cells,
+    headerBytes: utf8Length(header.text),
     lines,
     ...continuation,
     tailRead: parser.usedUnterminated,
@@ -276,15 +321,78 @@ function parseLightningChunk(complete: string, tail: string, file: string, warni
   return { metrics: parser.result(), state };
 }
 
-/** Parses data rows of one metrics.csv, possibly continuing where an earlier read stopped. */
+/** The first line of `bytes` that is not blank (whole lines only): the header, its cells, and the lines up to and with it. */
+function findHeader(bytes: Uint8Array): { cells: string[]; text: string; end: number; lines: number } | undefined {
+  let lines = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const lineStart = i;
+    while (i < bytes.length && bytes[i] !== Byte.LineFeed && bytes[i] !== Byte.CarriageReturn) i++;
+    if (i >= bytes.length) return undefined; // not terminated: still being written
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, i - lineStart).toString('utf8');
+    i = bytes[i] === Byte.CarriageReturn && bytes[i + 1] === Byte.LineFeed ? i + 2 : i + 1;
+    lines++;
+    if (text.trim() !== '') return { cells: splitDelimitedRow(text, ',').map((name) => name.trim()), text, end: i, lines };
+  }
+  return undefined;
+}
+
+const enum Byte {
+  Tab = 9,
+  LineFeed = 10,
+  VerticalTab = 11,
+  FormFeed = 12,
+  CarriageReturn = 13,
+  Space = 32,
+  Quote = 34,
+  Comma = 44,
+}
+
+/** The ASCII whitespace String.prototype.trim removes (line breaks cannot occur inside a line). */
+function isBlank(c: number): boolean {
+  return c === Byte.Space || c === Byte.Tab || c === Byte.VerticalTab || c === Byte.FormFeed;
+}
+
+/** Object.is for doubles: NaN equals NaN, 0 differs from -0. */
+function sameNumber(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
+}
+
+/**
+ * Parses data rows of one metrics.csv, possibly continuing where an earlier
+ * read stopped. Rows come as bytes (feedBytes: whole lines) or, for a line
+ * still being written, as text rows (feed); both share one state.
+ */
 class LightningTable {
-  private readonly metrics: Record<string, MetricSeriesData> = {};
   private readonly stepIndex: number;
   private readonly epochIndex: number;
-  private readonly seriesColumns: Array<{ name: string; index: number }>;
+  /** Per column: its series (shared by columns of one name), or undefined for `step` and unnamed columns. */
+  private readonly seriesOf: Array<SeriesBuilder | undefined>;
+  /** Per column: 1 when its cells are numbers (the step and the series), 0 for unnamed columns. */
+  private readonly numeric: Uint8Array;
+  private readonly seriesColumns: number[];
+  private readonly builders = new Map<string, SeriesBuilder>();
+  /** Which series got points (by name), in header order when results are listed. */
+  private readonly touched = new Set<string>();
   private rows: number;
-  private groupKey: string | undefined;
-  private valuesInGroup: Map<number, number[]>;
+
+  // The open (step, epoch) group: its key as UTF-8 bytes (the raw trimmed cells joined by NUL).
+  private hasKey = false;
+  private keyBytes = new Uint8Array(64);
+  private keyLength = 0;
+  // Values logged in the open group per column: valid where groupOf[column] === group.
+  private group = 1;
+  private readonly groupOf: Int32Array;
+  private readonly groupFirst: Float64Array;
+  private readonly groupMore: Array<number[] | undefined>;
+  /** Columns in the order they got their first value in the open group (the first groupSize). */
+  private readonly groupOrder: Int32Array;
+  private groupSize = 0;
+
+  // One row's numbers, before it is known whether the row counts.
+  private readonly rowValues: Float64Array;
+  private readonly rowHas: Uint8Array;
+
   /** Whether a row without its line break gave points. */
   usedUnterminated = false;
 
@@ -296,65 +404,277 @@ class LightningTable {
   ) {
     this.stepIndex = header.indexOf(STEP_COLUMN);
     this.epochIndex = header.indexOf(EPOCH_COLUMN);
-    this.seriesColumns = header.map((name, index) => ({ name, index })).filter(({ index, name }) => index !== this.stepIndex && name !== '');
+    this.seriesOf = header.map(() => undefined);
+    this.seriesColumns = header.map((_, index) => index).filter((index) => index !== this.stepIndex && header[index] !== '');
+    this.numeric = Uint8Array.from(header, (name, index) => (index === this.stepIndex || name !== '' ? 1 : 0));
+    this.groupOf = new Int32Array(header.length);
+    this.groupFirst = new Float64Array(header.length);
+    this.groupMore = header.map(() => undefined);
+    this.groupOrder = new Int32Array(header.length);
+    this.rowValues = new Float64Array(header.length);
+    this.rowHas = new Uint8Array(header.length);
     this.rows = from?.rows ?? 0;
-    this.groupKey = from?.groupKey ?? undefined;
-    this.valuesInGroup = new Map((from?.group ?? []).map(([index, values]) => [index, values.map(decodeStateNumber)]));
+    if (from?.groupKey !== undefined && from.groupKey !== null) this.setKey(Buffer.from(from.groupKey, 'utf8'), 0, -1, 0, 0);
+    for (const [index, values] of from?.group ?? []) {
+      if (index < 0 || index >= header.length) continue;
+      for (const value of values) this.remember(index, decodeStateNumber(value));
+    }
   }
 
+  /**
+   * The data rows in bytes[start, end) (whole lines), line numbers counting
+   * on from `linesBefore`. Returns how many lines (line breaks) it consumed.
+   */
+  feedBytes(bytes: Uint8Array, start: number, end: number, linesBefore: number, unterminated: boolean): number {
+    const columns = this.header.length;
+    const stepIndex = this.stepIndex;
+    const epochIndex = this.epochIndex;
+    const numeric = this.numeric;
+    const rowValues = this.rowValues;
+    const rowHas = this.rowHas;
+    // Local names: imports compile to property lookups on the module object.
+    const decoded = scannedDecimal;
+    const scanDecimal = scanDecimalBytes;
+    let lines = 0;
+    let i = start;
+    while (i < end) {
+      const lineStart = i;
+      let column = 0;
+      let fast = true;
+      let blank = true;
+      let stepStart = 0;
+      let stepEnd = 0;
+      let epochStart = 0;
+      let epochEnd = 0;
+      let step = 0;
+      let c: number = bytes[i];
+      for (;;) {
+        // One cell: leading blanks, then a plain decimal followed only by blanks (one pass), else anything up to the next comma.
+        while (isBlank(c)) c = ++i < end ? bytes[i] : -1;
+        const cellStart = i;
+        let cellEnd = i;
+        let parsed = false;
+        if (fast && column < columns && numeric[column] === 1 && c !== Byte.Comma && c !== Byte.LineFeed && c !== Byte.CarriageReturn) {
+          const numberEnd = scanDecimal(bytes, i, end);
+          if (numberEnd > i) {
+            let j = numberEnd;
+            let after = j < end ? bytes[j] : -1;
+            while (isBlank(after)) after = ++j < end ? bytes[j] : -1;
+            if (after === Byte.Comma || after === Byte.LineFeed || after === Byte.CarriageReturn) {
+              cellEnd = numberEnd;
+              i = j;
+              c = after;
+              parsed = true;
+              if (column === stepIndex) step = decoded[0];
+              else {
+                rowValues[column] = decoded[0];
+                rowHas[column] = 1;
+              }
+            }
+          }
+          // nan, inf, garbage, a number running into text: the text path decides the line.
+          if (!parsed) fast = false;
+        }
+        if (!parsed) {
+          while (i < end && c !== Byte.Comma && c !== Byte.LineFeed && c !== Byte.CarriageReturn) {
+            if (c === Byte.Quote || c >= 0x80) fast = false;
+            if (!isBlank(c)) cellEnd = i + 1;
+            c = bytes[++i];
+          }
+          if (cellEnd === cellStart && column < columns) {
+            if (column === stepIndex) fast = false; // an empty step: the text path reports it
+            else rowHas[column] = 0;
+          }
+        }
+        if (cellEnd > cellStart) blank = false;
+        if (column === stepIndex) {
+          stepStart = cellStart;
+          stepEnd = cellEnd;
+        } else if (column === epochIndex) {
+          epochStart = cellStart;
+          epochEnd = cellEnd;
+        }
+        column++;
+        if (c !== Byte.Comma || i >= end) break;
+        blank = false;
+        c = ++i < end ? bytes[i] : -1;
+      }
+      const lineEnd = i;
+      // The line break: LF, CRLF or a lone CR (whole lines only, so there is one).
+      i += c === Byte.CarriageReturn && bytes[i + 1] === Byte.LineFeed ? 2 : 1;
+      lines++;
+      const lineNumber = linesBefore + lines;
+      if (blank && fast) continue; // nothing but blanks
+      if (!fast || column !== columns) {
+        this.textLine(bytes, lineStart, lineEnd, lineNumber, !unterminated);
+        continue;
+      }
+      if (stepIndex >= 0) this.finishRow(lineNumber, !unterminated, undefined, step, bytes, stepStart, stepEnd, epochStart, epochEnd);
+      else this.finishRow(lineNumber, !unterminated, undefined, undefined, undefined, 0, 0, 0, 0);
+    }
+    return lines;
+  }
+
+  /** One line through the text functions (exactly as parseDelimitedRows and feed would take it). */
+  private textLine(bytes: Uint8Array, start: number, end: number, lineNumber: number, terminated: boolean): void {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    if (text.trim() === '') return;
+    const cells = splitDelimitedRow(text, ',');
+    if (cells.length !== this.header.length) {
+      if (terminated) this.warnings.addLine(this.file, lineNumber, `expected ${this.header.length} fields like the header, found ${cells.length}; row skipped`);
+      return;
+    }
+    this.feed([{ cells, lineNumber, terminated }]);
+  }
+
+  /** Rows split into text cells (a line still being written, or one the byte path left to text). */
   feed(rows: readonly DelimitedRow[]): void {
-    const { header, stepIndex, epochIndex, file, warnings } = this;
+    const { header, stepIndex, epochIndex, rowValues, rowHas } = this;
     for (const row of rows) {
-      const dataIndex = this.rows;
-      const values = new Map<number, number>();
       let unparsable: string | undefined;
-      for (const { name, index } of this.seriesColumns) {
+      for (const index of this.seriesColumns) {
+        rowHas[index] = 0;
         const cell = row.cells[index].trim();
         if (cell === '') continue;
         const value = parseNumberToken(cell);
-        if (value === undefined) unparsable ??= `column "${name}": "${cell}" is not a number`;
-        else values.set(index, value);
+        if (value === undefined) unparsable ??= `column "${header[index]}": "${cell}" is not a number`;
+        else {
+          rowValues[index] = value;
+          rowHas[index] = 1;
+        }
       }
       const stepCell = stepIndex >= 0 ? row.cells[stepIndex].trim() : '';
       const parsedStep = stepIndex >= 0 ? parseFiniteToken(stepCell) : undefined;
       if (stepIndex >= 0 && parsedStep === undefined) unparsable ??= `step "${stepCell}" is not a number`;
-      // The last, unterminated row is still being written: wait for it instead of warning.
-      if (unparsable && !row.terminated) continue;
-      this.rows++;
-      if (!row.terminated) this.usedUnterminated = true;
-      if (unparsable) warnings.addLine(file, row.lineNumber, unparsable + (parsedStep === undefined && stepIndex >= 0 ? '; row index used as step' : ''));
-
-      const step = parsedStep ?? dataIndex;
-      const key = stepIndex >= 0 ? `${stepCell}\u0000${epochIndex >= 0 ? row.cells[epochIndex].trim() : ''}` : undefined;
-      if (key === undefined || key !== this.groupKey) this.valuesInGroup = new Map();
-      this.groupKey = key;
-
-      for (const [index, value] of values) {
-        const seen = this.valuesInGroup.get(index) ?? [];
-        if (seen.some((earlier) => Object.is(earlier, value))) continue;
-        seen.push(value);
-        this.valuesInGroup.set(index, seen);
-        const series = (this.metrics[header[index]] ??= emptySeries());
-        series.steps.push(step);
-        series.values.push(value);
-        series.walls.push(NaN); // CSVLogger records no wall time
-      }
+      const key = stepIndex >= 0 ? Buffer.from(`${stepCell}\u0000${epochIndex >= 0 ? row.cells[epochIndex].trim() : ''}`, 'utf8') : undefined;
+      this.finishRow(row.lineNumber, row.terminated, unparsable, parsedStep, key, 0, -1, 0, 0);
     }
+  }
+
+  /**
+   * A row whose cells are in rowValues/rowHas: counted, reported, and its
+   * values added unless the group already has them. The group key is
+   * keyBytes[keyStart, keyEnd) + NUL + keyBytes[epochStart, epochEnd), or,
+   * with keyEnd -1, all of keyBytes (undefined: no step column).
+   */
+  private finishRow(
+    lineNumber: number,
+    terminated: boolean,
+    unparsable: string | undefined,
+    parsedStep: number | undefined,
+    keyBytes: Uint8Array | undefined,
+    keyStart: number,
+    keyEnd: number,
+    epochStart: number,
+    epochEnd: number,
+  ): void {
+    // The last, unterminated row is still being written: wait for it instead of warning.
+    if (unparsable && !terminated) return;
+    const dataIndex = this.rows;
+    this.rows++;
+    if (!terminated) this.usedUnterminated = true;
+    if (unparsable) this.warnings.addLine(this.file, lineNumber, unparsable + (parsedStep === undefined && this.stepIndex >= 0 ? '; row index used as step' : ''));
+    const step = parsedStep ?? dataIndex;
+
+    if (keyBytes === undefined || !this.sameKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd)) {
+      this.group++;
+      this.groupSize = 0;
+      if (keyBytes === undefined) this.hasKey = false;
+      else this.setKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd);
+    }
+    const { rowValues, rowHas } = this;
+    for (const index of this.seriesColumns) {
+      if (rowHas[index] === 0) continue;
+      const value = rowValues[index];
+      if (!this.remember(index, value)) continue;
+      let series = this.seriesOf[index];
+      if (series === undefined) series = this.seriesFor(index);
+      series.push(step, value, NaN); // CSVLogger records no wall time
+    }
+  }
+
+  /** Adds `value` to the open group's values of `column`; false when the group has it already. */
+  private remember(column: number, value: number): boolean {
+    if (this.groupOf[column] !== this.group) {
+      this.groupOf[column] = this.group;
+      this.groupFirst[column] = value;
+      this.groupMore[column] = undefined;
+      this.groupOrder[this.groupSize++] = column;
+      return true;
+    }
+    if (sameNumber(this.groupFirst[column], value)) return false;
+    const more = this.groupMore[column];
+    if (more === undefined) {
+      this.groupMore[column] = [value];
+      return true;
+    }
+    for (const earlier of more) if (sameNumber(earlier, value)) return false;
+    more.push(value);
+    return true;
+  }
+
+  private seriesFor(column: number): SeriesBuilder {
+    const name = this.header[column];
+    let series = this.builders.get(name);
+    if (!series) this.builders.set(name, (series = new SeriesBuilder(1024)));
+    this.touched.add(name);
+    this.seriesOf[column] = series;
+    return series;
+  }
+
+  private sameKey(bytes: Uint8Array, start: number, end: number, epochStart: number, epochEnd: number): boolean {
+    if (!this.hasKey) return false;
+    const key = this.keyBytes;
+    if (end < 0) {
+      if (bytes.length !== this.keyLength) return false;
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== key[i]) return false;
+      return true;
+    }
+    const stepLength = end - start;
+    if (stepLength + 1 + (epochEnd - epochStart) !== this.keyLength || key[stepLength] !== 0) return false;
+    for (let i = 0; i < stepLength; i++) if (bytes[start + i] !== key[i]) return false;
+    for (let i = epochStart, k = stepLength + 1; i < epochEnd; i++, k++) if (bytes[i] !== key[k]) return false;
+    return true;
+  }
+
+  private setKey(bytes: Uint8Array, start: number, end: number, epochStart: number, epochEnd: number): void {
+    const length = end < 0 ? bytes.length : end - start + 1 + (epochEnd - epochStart);
+    if (this.keyBytes.length < length) this.keyBytes = new Uint8Array(length * 2);
+    const key = this.keyBytes;
+    if (end < 0) key.set(bytes);
+    else {
+      // A few bytes per row: a loop, not subarray views (an object each).
+      let k = 0;
+      for (let i = start; i < end; i++) key[k++] = bytes[i];
+      key[k++] = 0;
+      for (let i = epochStart; i < epochEnd; i++) key[k++] = bytes[i];
+    }
+    this.keyLength = length;
+    this.hasKey = true;
   }
 
   /** Where the next read continues: rows so far and the open (step, epoch) group. */
   continuation(): Pick<LightningCsvState, 'rows' | 'groupKey' | 'group'> {
+    const group: Array<[number, string[]]> = Array.from(this.groupOrder.subarray(0, this.groupSize), (column) => [
+      column,
+      [this.groupFirst[column], ...(this.groupMore[column] ?? [])].map(encodeStateNumber),
+    ]);
     return {
       rows: this.rows,
-      groupKey: this.groupKey ?? null,
-      group: [...this.valuesInGroup].map(([index, values]) => [index, values.map(encodeStateNumber)]),
+      groupKey: this.hasKey ? Buffer.from(this.keyBytes.buffer, this.keyBytes.byteOffset, this.keyLength).toString('utf8') : null,
+      group,
     };
   }
 
   /** The series that got points, in header order like a full read lists them. */
-  result(): Record<string, MetricSeriesData> {
-    const ordered: Record<string, MetricSeriesData> = {};
-    for (const { name } of this.seriesColumns) if (this.metrics[name]) ordered[name] = this.metrics[name];
+  result(): Record<string, Float64Series> {
+    const ordered: Record<string, Float64Series> = {};
+    for (const index of this.seriesColumns) {
+      const name = this.header[index];
+      if (this.touched.has(name) && !Object.hasOwn(ordered, name)) {
+        Object.defineProperty(ordered, name, { value: this.builders.get(name)!.finish(), enumerable: true, writable: true, configurable: true });
+      }
+    }
     return ordered;
   }
 }
@@ -370,8 +690,10 @@ async function readHparams(file: string, warnings: WarningCollector): Promise<{ 
   }
   const { data, problems } = parseYamlTolerant(text, { keepNumberText: true });
   for (const problem of problems) warnings.add(file, problem);
-  if (data === null || data === undefined) return { params: {}, cursor };
+  // Kept with the cursor: a later read that keeps the run without parsing this file says them again.
+  const remembered = () => ({ ...cursor, state: rememberProblems(cursor.state as object, warnings, file) });
+  if (data === null || data === undefined) return { params: {}, cursor: remembered() };
   if (!isPlainObject(data)) warnings.add(file, 'expected a mapping of hyperparameters; stored under the key "value"');
   const params = flattenToStrings(data, (key) => warnings.add(file, `"${key}" appears twice after flattening nested keys with "/"; the later value is kept`));
-  return { params, cursor };
+  return { params, cursor: remembered() };
 }

@@ -13,16 +13,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { classifyChange, HEAD_BYTES, headHashOf } from './fileCursor';
-import type { FileCursor, FormatReader, MetricSeriesData, ParsedExperiment, ParsedRun, ParsedSource, RunStatus, SourceCandidate } from './types';
+import { ByteBudget, emptySeries, giveReadBuffer, SeriesBuilder, takeReadBuffer, type Float64Series } from './series';
+import type { FileCursor, FormatReader, MetricSeriesData, ParsedExperiment, ParsedRun, ParsedSource, ReadLimits, RunStatus, SourceCandidate } from './types';
 import {
   WarningCollector,
   describeError,
-  emptySeries,
   listFilesRecursive,
   mapWithConcurrency,
   parseFiniteToken,
   parseNumberToken,
-  readTextFile,
   scanDecimalBytes,
   scannedDecimal,
   stripByteOrderMark,
@@ -70,16 +69,18 @@ export const mlflowReader: FormatReader = {
     return candidates;
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>, limits?: ReadLimits): Promise<ParsedSource> {
     if (path.posix.basename(candidate.root) === MLFLOW_SQLITE_FILE || candidate.root.endsWith('.db')) {
       // Always read in full: SQLite rewrites pages anywhere in the file and
       // keeps recent ones in a WAL beside it, so there is no appended tail to
-      // follow; only the database itself could say what changed.
+      // follow; only the database itself could say what changed. For the same
+      // reason it is read in one go, whatever the budget (the database's own
+      // size bounds it: a point there costs more bytes than in a metric file).
       // Loaded lazily so that merely importing this reader never loads a native module.
       const { readMlflowSqlite } = await import('./mlflowSqlite');
       return readMlflowSqlite(candidate.root, signal);
     }
-    return readFileStore(candidate, signal, previous);
+    return readFileStore(candidate, signal, previous, new ByteBudget(limits?.maxBytes));
   },
 };
 
@@ -167,17 +168,34 @@ interface StoreRead {
   runsWithLostFiles: Set<string>;
   /** Cursors this read returns (engine default for the files not listed: read in full). */
   cursors: FileCursor[];
+  /** New bytes this read may still take in; once spent, the runs not reached wait for the next slice. */
+  budget: ByteBudget;
+  /** `<experiment dir key>/<run dir>` of every run this read decided about (read, kept or hidden). */
+  reachedRuns: Set<string>;
+  /** Experiment dir keys whose meta.yaml this read took in; with `fullExperiments`, those whose runs are all read anew. */
+  reachedExperiments: Set<string>;
+  fullExperiments: Set<string>;
 }
 
 function experimentDirKey(deleted: boolean, experimentDir: string): string {
   return `${deleted ? `${TRASH_DIR}/` : ''}${experimentDir}`;
 }
 
-async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
+async function readFileStore(candidate: SourceCandidate, signal: AbortSignal | undefined, previous: ReadonlyMap<string, FileCursor> | undefined, budget: ByteBudget): Promise<ParsedSource> {
   const root = candidate.root;
   const warnings = new WarningCollector();
   const files = candidate.files.length > 0 ? candidate.files : await listFilesRecursive(root);
-  const read: StoreRead = { warnings, signal, previous, runsWithLostFiles: new Set(), cursors: [] };
+  const read: StoreRead = {
+    warnings,
+    signal,
+    previous,
+    runsWithLostFiles: new Set(),
+    cursors: [],
+    budget,
+    reachedRuns: new Set(),
+    reachedExperiments: new Set(),
+    fullExperiments: new Set(),
+  };
 
   const experimentsByDir = new Map<string, ExperimentFiles>();
   for (const file of files) {
@@ -218,6 +236,10 @@ async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal, p
   const usedKeys = new Set<string>();
   for (const experimentFiles of [...experimentsByDir.values()].sort(compareExperimentDirs)) {
     throwIfAborted(signal);
+    if (budget.exhausted) {
+      budget.stopped = true; // this experiment and the ones after it wait for the next slice
+      break;
+    }
     const experiment = await readExperiment(root, experimentFiles, read);
     if (!experiment) continue;
     if (usedKeys.has(experiment.key)) {
@@ -230,7 +252,45 @@ async function readFileStore(candidate: SourceCandidate, signal?: AbortSignal, p
     usedKeys.add(experiment.key);
     experiments.push(experiment);
   }
+  if (budget.stopped) {
+    // The problems of runs not reached yet are said again too, so that this slice's warnings are the whole store's so far.
+    for (const cursor of passOnUnreached(root, read)) {
+      const state = metricStateOf(cursor);
+      if (!state?.problemCount) continue;
+      const log = new ProblemLog(cursor.path);
+      restoreProblems(log, state);
+      log.replayInto(warnings);
+    }
+    return { format: 'mlflow', root, cursors: read.cursors, experiments, warnings: warnings.list(), complete: false };
+  }
   return { format: 'mlflow', root, cursors: read.cursors, experiments, warnings: warnings.list() };
+}
+
+/**
+ * A slice stopped at its budget: the files of runs (and experiments) it did
+ * not reach keep their previous cursors, since the store still holds what
+ * those describe; vanished files included, so that the next slice still sees
+ * that their runs lost a file. The runs of an experiment whose meta.yaml
+ * changed get none: they are all read anew, like the ones this slice read.
+ */
+function passOnUnreached(root: string, read: StoreRead): FileCursor[] {
+  const passed: FileCursor[] = [];
+  if (!read.previous) return passed;
+  const given = new Set(read.cursors.map((c) => c.path));
+  for (const [file, cursor] of read.previous) {
+    if (given.has(file) || !file.startsWith(`${root}/`)) continue;
+    const classified = classifyFileStorePath(file.slice(root.length + 1));
+    if (!classified) continue;
+    const experimentKey = experimentDirKey(classified.deleted, classified.experimentDir);
+    if (classified.kind === 'experiment-meta') {
+      if (!read.reachedExperiments.has(experimentKey)) passed.push(cursor);
+      continue;
+    }
+    if (read.reachedRuns.has(`${experimentKey}/${classified.runDir}`) || read.fullExperiments.has(experimentKey)) continue;
+    passed.push(cursor);
+  }
+  read.cursors.push(...passed);
+  return passed;
 }
 
 function compareExperimentDirs(a: ExperimentFiles, b: ExperimentFiles): number {
@@ -271,9 +331,17 @@ async function readExperiment(root: string, files: ExperimentFiles, read: StoreR
   // its own is hidden only in an active experiment), so when its meta.yaml
   // changes or appears or vanishes every run of it is read again in full.
   let metaSame = previous !== undefined;
+  const dirKey = experimentDirKey(files.deleted, files.dirName);
+  read.reachedExperiments.add(dirKey);
   if (files.metaFile) {
     if (previous) metaSame = await unchangedSince(files.metaFile, previous.get(files.metaFile));
-    meta = (await readYamlMapping(files.metaFile, warnings)) ?? {};
+    const loaded = await readYamlMapping(files.metaFile, warnings);
+    meta = loaded?.data ?? {};
+    // Its own cursor (not the engine's default): a slice must say what it read.
+    if (loaded) {
+      read.cursors.push(loaded.cursor);
+      read.budget.take(loaded.cursor.size);
+    }
   } else {
     if (previous?.has(`${experimentPath}/${META_FILE}`)) metaSame = false;
     // Without meta.yaml MLflow ignores the folder; keep its runs (data is never
@@ -286,10 +354,18 @@ async function readExperiment(root: string, files: ExperimentFiles, read: StoreR
   const name = textOf(meta.name) ?? files.dirName;
   const lifecycle = files.deleted || meta.lifecycle_stage === 'deleted' ? 'deleted' : 'active';
 
+  if (!metaSame) read.fullExperiments.add(dirKey);
+
   const runs: ParsedRun[] = [];
   for (const runFiles of [...files.runs.values()].sort((a, b) => compareIds(a.dirName, b.dirName))) {
     throwIfAborted(read.signal);
-    const incremental = metaSame && !read.runsWithLostFiles.has(`${experimentDirKey(files.deleted, files.dirName)}/${runFiles.dirName}`);
+    if (read.budget.exhausted) {
+      read.budget.stopped = true; // this run and the ones after it wait for the next slice
+      break;
+    }
+    const runKey = `${dirKey}/${runFiles.dirName}`;
+    read.reachedRuns.add(runKey);
+    const incremental = metaSame && !read.runsWithLostFiles.has(runKey);
     const run = await readRun(path.posix.join(experimentPath, runFiles.dirName), runFiles, lifecycle, read, incremental);
     if (run) runs.push(run);
   }
@@ -430,18 +506,19 @@ async function readRun(
   }
   if (hidden) return undefined;
 
+  if (metaCursor) read.budget.take(metaCursor.size);
   let update: 'replace' | 'append' = plan.kind === 'append' ? 'append' : 'replace';
-  let metricsRead = await readRunMetrics(files, plan.kind === 'append' ? plan.metrics : undefined, previous, read.signal);
+  let metricsRead = await readRunMetrics(files, plan.kind === 'append' ? plan.metrics : undefined, previous, read.signal, read.budget);
   if (metricsRead === 'conflict') {
     // An unfinished line returned by the last read changed: its run's series are read again from the start.
     update = 'replace';
-    metricsRead = (await readRunMetrics(files, undefined, previous, read.signal)) as RunMetrics;
+    metricsRead = (await readRunMetrics(files, undefined, previous, read.signal, read.budget)) as RunMetrics;
   }
   for (const log of metricsRead.problems) log.replayInto(warnings);
   read.cursors.push(...metricsRead.cursors);
 
-  const params = await readKeyValueFiles(files.params, warnings);
-  const tags = await readKeyValueFiles(files.tags, warnings);
+  const params = await readKeyValueFiles(files.params, read);
+  const tags = await readKeyValueFiles(files.tags, read);
   const name = nonEmpty(textOf(meta?.run_name)) ?? nonEmpty(textOf(meta?.name)) ?? nonEmpty(tags['mlflow.runName']) ?? runId;
   return {
     key: runId,
@@ -469,15 +546,47 @@ interface RunMetrics {
  * A run's metric files, each from where the plan says (all from the start
  * without one). 'conflict' when an append finds that the unfinished last
  * line an earlier read returned has changed.
+ *
+ * With a limited budget, the files' new bytes are handed out in key order
+ * before anything is read (sizes from a stat): the first files are read
+ * whole, one is cut at the budget (at a line), and the rest are not reached.
+ * A file not reached keeps its previous cursor when the run is appended to
+ * (the store still holds that much of it) and gets none when it is read
+ * anew (the store will hold nothing of it): the next slice goes on from there.
  */
 async function readRunMetrics(
   files: RunFiles,
   plan: Map<string, FileCursor | undefined | 'unchanged'> | undefined,
   previous: ReadonlyMap<string, FileCursor> | undefined,
   signal: AbortSignal | undefined,
+  budget: ByteBudget,
 ): Promise<RunMetrics | 'conflict'> {
   const result: RunMetrics = { metrics: {}, cursors: [], problems: [] };
   const sorted = files.metrics.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  /** Bytes each file may read (absent: to its end; 0: not reached). */
+  const grants = new Map<string, number>();
+  let taken = 0;
+  const stoppedBefore = budget.stopped;
+  if (budget.limited) {
+    for (const [, file] of sorted) {
+      const from = plan?.get(file);
+      if (from === 'unchanged') continue;
+      if (budget.exhausted) {
+        grants.set(file, 0);
+        budget.stopped = true;
+        continue;
+      }
+      const st = await statOf(file);
+      const want = st ? Math.max(0, st.size - (from?.offset ?? 0)) : 0;
+      const grant = Math.min(want, budget.remaining);
+      if (grant < want) {
+        grants.set(file, grant);
+        budget.stopped = true;
+      }
+      budget.take(grant);
+      taken += grant;
+    }
+  }
   // Several files at a time (runs log tens of small metrics); each file's problems
   // are collected apart and merged in key order, so that warnings keep a stable order.
   const reads = await mapWithConcurrency(sorted, METRIC_FILE_CONCURRENCY, async ([, file]) => {
@@ -489,8 +598,13 @@ async function readRunMetrics(
       restoreProblems(problems, metricStateOf(cursor));
       return { problems, cursor, series: undefined, conflict: false };
     }
+    const grant = grants.get(file);
+    if (grant === 0) {
+      if (from) restoreProblems(problems, metricStateOf(from));
+      return { problems, cursor: from, series: undefined, conflict: false };
+    }
     try {
-      const read = await readMetricFile(file, problems, from, signal);
+      const read = await readMetricFile(file, problems, from, signal, grant);
       return { problems, cursor: read.cursor, series: read.series, conflict: read.conflict };
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -498,12 +612,17 @@ async function readRunMetrics(
       return { problems, cursor: undefined, series: undefined, conflict: false };
     }
   });
-  if (reads.some((read) => read.conflict)) return 'conflict';
+  if (reads.some((read) => read.conflict)) {
+    // Read again from the start: what this attempt took goes back to the budget.
+    budget.take(-taken);
+    budget.stopped = stoppedBefore;
+    return 'conflict';
+  }
   sorted.forEach(([key], index) => {
     const read = reads[index];
     result.problems.push(read.problems);
     if (read.cursor) result.cursors.push(read.cursor);
-    if (read.series && read.series.steps.length > 0) setOwnKey(result.metrics, key, read.series);
+    if (read.series && read.series.values.length > 0) setOwnKey(result.metrics, key, read.series);
   });
   return result;
 }
@@ -533,13 +652,13 @@ async function readSmallFile(file: string): Promise<{ text: string; cursor: File
   }
 }
 
-async function readYamlMapping(file: string, warnings: WarningCollector): Promise<Record<string, unknown> | undefined> {
+async function readYamlMapping(file: string, warnings: WarningCollector): Promise<{ data: Record<string, unknown> | undefined; cursor: FileCursor } | undefined> {
   const loaded = await readSmallFile(file);
   if (loaded instanceof Error) {
     warnings.add(file, `cannot read: ${describeError(loaded)}`);
     return undefined;
   }
-  return parseYamlMapping(loaded.text, file, warnings).data;
+  return { data: parseYamlMapping(loaded.text, file, warnings).data, cursor: loaded.cursor };
 }
 
 function parseYamlMapping(text: string, file: string, warnings: WarningCollector): { data: Record<string, unknown> | undefined; clean: boolean } {
@@ -552,31 +671,27 @@ function parseYamlMapping(text: string, file: string, warnings: WarningCollector
   return { data, clean: problems.length === 0 };
 }
 
-/** Params and tags: one file per key, the whole content is the value (no trailing newline by design). */
-async function readKeyValueFiles(entries: Array<[string, string]>, warnings: WarningCollector): Promise<Record<string, string>> {
+/**
+ * Params and tags: one file per key, the whole content is the value (no
+ * trailing newline by design). Read many at a time (a store can hold tens of
+ * thousands); warnings come out in key order. With each file's cursor: a slice
+ * must say what it read, and the next one then keeps the run unread.
+ */
+async function readKeyValueFiles(entries: Array<[string, string]>, read: StoreRead): Promise<Record<string, string>> {
   const sorted = entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const texts = await readAllTexts(sorted.map(([, file]) => file));
+  const loaded = await mapWithConcurrency(sorted, FILE_READ_CONCURRENCY, ([, file]) => readSmallFile(file));
   const result: Record<string, string> = {};
   sorted.forEach(([key, file], index) => {
-    const text = texts[index];
-    if (text instanceof Error) warnings.add(file, `cannot read: ${describeError(text)}`);
-    else result[key] = text;
+    const one = loaded[index];
+    if (one instanceof Error) {
+      read.warnings.add(file, `cannot read: ${describeError(one)}`);
+      return;
+    }
+    result[key] = one.text;
+    read.cursors.push(one.cursor);
+    read.budget.take(one.cursor.size);
   });
   return result;
-}
-
-/**
- * Reads many small files concurrently (a store can hold tens of thousands);
- * results keep the input order so warnings come out in a stable order.
- */
-async function readAllTexts(files: readonly string[]): Promise<Array<string | Error>> {
-  return mapWithConcurrency(files, FILE_READ_CONCURRENCY, async (file) => {
-    try {
-      return await readTextFile(file);
-    } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
-    }
-  });
 }
 
 /**
@@ -620,14 +735,14 @@ const MAX_REMEMBERED_PROBLEMS = 20;
  * newline that does not parse, or that has fewer columns than the lines
  * before it, is a write in progress and is skipped quietly.
  */
-export function parseMetricHistory(text: string, file: string, warnings: WarningCollector): MetricSeriesData {
+export function parseMetricHistory(text: string, file: string, warnings: WarningCollector): Float64Series {
   const log = new ProblemLog(file);
   const parser = new MetricLineParser(log);
   const bytes = Buffer.from(stripByteOrderMark(text), 'utf8');
   const stop = parser.parseLines(bytes, 0, bytes.length);
   parser.finish(bytes, stop, bytes.length);
   log.replayInto(warnings);
-  return { steps: parser.steps, values: parser.values, walls: parser.walls };
+  return parser.points.finish();
 }
 
 /** What a metric file's cursor remembers between reads (FileCursor.state). */
@@ -647,8 +762,8 @@ interface MetricCursorState {
 }
 
 const METRIC_STATE_VERSION = 1;
-/** Read size for metric files: big enough for few system calls, small enough to keep memory flat. */
-const METRIC_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Read size for metric files: big enough for few system calls, small enough that eight files read at once hold little. */
+const METRIC_CHUNK_BYTES = 2 * 1024 * 1024;
 
 /** What the last read of a file reported, back into `log`. */
 function restoreProblems(log: ProblemLog, state: MetricCursorState | undefined): void {
@@ -671,6 +786,31 @@ const enum Byte {
   Space = 32,
 }
 
+/**
+ * Timestamps and steps are plain integers nearly always: 1 to 15 digits (so
+ * exact) not followed by a point or an exponent. Those are read here, in a
+ * loop small enough to inline, into scannedDecimal[0]; returns the index
+ * after them, or -1 for anything else (scanDecimalBytes decides that).
+ */
+function scanInteger(bytes: Uint8Array, start: number, limit: number): number {
+  let i = start;
+  let value = 0;
+  while (i < limit) {
+    const digit = bytes[i] - 0x30;
+    if (digit >>> 0 > 9) break;
+    value = value * 10 + digit;
+    i++;
+  }
+  if (i === start || i - start > 15 || i >= limit) return -1;
+  const next = bytes[i];
+  if (next === 0x2e || next === 0x65 || next === 0x45) return -1; // ".", "e", "E": more number follows
+  decimalOut[0] = value;
+  return i;
+}
+
+/** scannedDecimal under a module-local name: an imported name is a property lookup on every use. */
+const decimalOut = scannedDecimal;
+
 /** The whitespace String.prototype.trim and /\s/ know, restricted to ASCII (anything else takes the text path). */
 function isBlank(c: number): boolean {
   return c === Byte.Space || c === Byte.Tab || c === Byte.VerticalTab || c === Byte.FormFeed;
@@ -683,9 +823,7 @@ function isBlank(c: number): boolean {
  * both paths agree on every value and every warning.
  */
 class MetricLineParser {
-  steps: number[] = [];
-  values: number[] = [];
-  walls: number[] = [];
+  readonly points: SeriesBuilder;
   /** Column count of the first complete line parsed (0: none yet). */
   columns = 0;
   /** Line breaks consumed so far. */
@@ -693,16 +831,20 @@ class MetricLineParser {
   /** The last byte consumed was a CR: an LF next completes it. */
   cr = false;
 
-  constructor(readonly problems: ProblemLog) {}
+  constructor(
+    readonly problems: ProblemLog,
+    /** Points expected (a hint for the first allocation). */
+    expected = 0,
+  ) {
+    this.points = new SeriesBuilder(expected);
+  }
 
   /**
    * Parses every complete line in bytes[start, limit) and returns where the
    * first incomplete one starts (limit when none is left).
    */
   parseLines(bytes: Uint8Array, start: number, limit: number): number {
-    const steps = this.steps;
-    const values = this.values;
-    const walls = this.walls;
+    const points = this.points;
     // Local names: imports compile to property lookups on the module object.
     const decoded = scannedDecimal;
     const scanDecimal = scanDecimalBytes;
@@ -726,7 +868,8 @@ class MetricLineParser {
       let timestamp = 0;
       let value = 0;
       let step = 0;
-      let end = scanDecimal(bytes, i, limit);
+      let end = scanInteger(bytes, i, limit);
+      if (end < 0) end = scanDecimal(bytes, i, limit);
       if (end >= limit) return lineStart;
       if (end >= 0) {
         timestamp = decoded[0];
@@ -746,7 +889,8 @@ class MetricLineParser {
             while (isBlank(c) && ++i < limit) c = bytes[i];
             if (i >= limit) return lineStart;
             if (i > end && c !== Byte.LineFeed && c !== Byte.CarriageReturn) {
-              end = scanDecimal(bytes, i, limit);
+              end = scanInteger(bytes, i, limit);
+              if (end < 0) end = scanDecimal(bytes, i, limit);
               if (end >= limit) return lineStart;
               if (end >= 0) {
                 step = decoded[0];
@@ -773,9 +917,7 @@ class MetricLineParser {
       } else slow = true;
       if (!slow && columns >= 2) {
         if (this.columns === 0) this.columns = columns;
-        steps.push(step);
-        values.push(value);
-        walls.push(timestamp);
+        points.push(step, value, timestamp);
         if (c === Byte.LineFeed) {
           this.lines++;
           i++;
@@ -823,11 +965,7 @@ class MetricLineParser {
     }
     if (!terminated && this.columns !== 0 && fields.length < this.columns) return false;
     if (terminated && this.columns === 0) this.columns = fields.length;
-    if (emit) {
-      this.steps.push(parsed.step);
-      this.values.push(parsed.value);
-      this.walls.push(parsed.timestamp);
-    }
+    if (emit) this.points.push(parsed.step, parsed.value, parsed.timestamp);
     return true;
   }
 
@@ -844,7 +982,7 @@ class MetricLineParser {
 }
 
 interface MetricFileRead {
-  series: MetricSeriesData;
+  series: Float64Series;
   cursor: FileCursor;
   /**
    * The unterminated last line whose point an earlier read returned is now
@@ -856,39 +994,63 @@ interface MetricFileRead {
 
 /**
  * Reads a metric file from `resume` (a cursor of an earlier read, with its
- * state) or from the start, in bounded chunks: memory stays flat however
- * large the file grows. Stops at the size the file had when it was opened.
+ * state) or from the start, in bounded chunks, to the size the file had when
+ * it was opened; or, with `maxBytes`, to the last whole line within about
+ * that many bytes (on to the end of the first line when none ends within
+ * them, so every call makes progress). A read cut there returns a cursor
+ * whose size is its offset: the next read sees the rest as appended.
  */
-async function readMetricFile(file: string, problems: ProblemLog, resume: FileCursor | undefined, signal: AbortSignal | undefined): Promise<MetricFileRead> {
+async function readMetricFile(
+  file: string,
+  problems: ProblemLog,
+  resume: FileCursor | undefined,
+  signal: AbortSignal | undefined,
+  maxBytes = Infinity,
+): Promise<MetricFileRead> {
   const resumeState = metricStateOf(resume);
-  const parser = new MetricLineParser(problems);
   const handle = await fs.promises.open(file, 'r');
+  // From the read-buffer pool; nothing returned refers to its bytes (strings and heads are copies).
+  let buffer: Buffer | undefined;
   try {
     const stat = await handle.stat();
     const size = stat.size;
     let offset = 0;
+    if (resume && resumeState) offset = resume.offset;
+    // Where this read means to stop; moved on only to finish a first line.
+    let limit = maxBytes === Infinity ? size : Math.min(size, offset + Math.max(1, Math.floor(maxBytes)));
+    // About 40 bytes a line ("1700000000000 0.123456789 1234\n"): one allocation for most files.
+    const parser = new MetricLineParser(problems, Math.min(limit - offset, METRIC_CHUNK_BYTES * 8) / 36);
     if (resume && resumeState) {
-      offset = resume.offset;
       parser.columns = resumeState.columns;
       parser.lines = resumeState.lines;
       parser.cr = resumeState.cr;
       restoreProblems(problems, resumeState);
     }
-    let buffer = Buffer.allocUnsafe(Math.min(METRIC_CHUNK_BYTES, Math.max(size - offset, 0)) + 1);
+    buffer = takeReadBuffer(Math.min(METRIC_CHUNK_BYTES, Math.max(limit - offset, 0)) + 1);
     let carried = 0; // bytes at the front of `buffer` that belong to an unfinished line
     let position = offset; // file offset of buffer[0]
     let readTo = offset; // file offset up to which bytes are in hand
     let head: Buffer | undefined;
     let tailChecked = !resumeState?.tail;
     let tailUnchanged = false;
+    let cut = false; // stopped at the budget, before the end of the file
 
     while (readTo < size) {
       throwIfAborted(signal);
-      const want = Math.min(METRIC_CHUNK_BYTES, size - readTo);
+      if (readTo >= limit) {
+        // The budget is spent. Stop at the last whole line, unless none was consumed yet.
+        if (position > offset && tailChecked) {
+          cut = true;
+          break;
+        }
+        limit = Math.min(size, readTo + METRIC_CHUNK_BYTES);
+      }
+      const want = Math.min(METRIC_CHUNK_BYTES, limit - readTo);
       if (buffer.length < carried + want) {
         // A line longer than the chunk (or a small first buffer): grow, keeping the carried bytes.
-        const bigger = Buffer.allocUnsafe(carried + Math.max(want, METRIC_CHUNK_BYTES));
+        const bigger = takeReadBuffer(carried + Math.max(want, METRIC_CHUNK_BYTES));
         buffer.copy(bigger, 0, 0, carried);
+        giveReadBuffer(buffer);
         buffer = bigger;
       }
       const got = await readFully(handle, buffer, carried, want, readTo);
@@ -942,26 +1104,35 @@ async function readMetricFile(file: string, problems: ProblemLog, resume: FileCu
       position += stop;
     }
 
-    // What is left is a line without its line break: maybe still being written.
     // Fewer bytes at the cursor than the remembered tail: it was rewritten, not appended to.
     if (!tailChecked) return { series: emptySeries(), cursor: resume!, conflict: true };
+    // What is left is a line without its line break: maybe still being written,
+    // unless this read stopped at its budget, which cut it (the next read has it whole).
     let tail: string | undefined;
     if (tailUnchanged) tail = resumeState!.tail;
-    else if (carried > 0) tail = parser.finish(buffer, 0, carried);
+    else if (carried > 0 && !cut) tail = parser.finish(buffer, 0, carried);
     const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: parser.columns, lines: parser.lines, cr: parser.cr };
     if (tail !== undefined) state.tail = tail;
     if (problems.count > 0) {
       state.problems = problems.messages;
       state.problemCount = problems.count;
     }
+    // A cut read describes the file as if it ended at the cursor (see FormatReader.read).
+    const cursorSize = cut ? position : Math.max(readTo, offset);
+    const headLength = Math.min(cursorSize, HEAD_BYTES);
     const headHash =
-      resume && resumeState && resume.size >= HEAD_BYTES ? resume.headHash : head ? headHashOf(head) : await headHashOfHandle(handle, size);
+      resume && resumeState && resume.size >= HEAD_BYTES
+        ? resume.headHash
+        : head && head.length >= headLength
+          ? headHashOf(head.subarray(0, headLength))
+          : await headHashOfHandle(handle, cursorSize);
     return {
-      series: { steps: parser.steps, values: parser.values, walls: parser.walls },
-      cursor: { path: file, size: Math.max(readTo, offset), mtimeMs: stat.mtimeMs, offset: position, headHash, state },
+      series: parser.points.finish(),
+      cursor: { path: file, size: cursorSize, mtimeMs: stat.mtimeMs, offset: position, headHash, state },
       conflict: false,
     };
   } finally {
+    if (buffer) giveReadBuffer(buffer);
     await handle.close();
   }
 }

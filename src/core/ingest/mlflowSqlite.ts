@@ -11,8 +11,9 @@
 // The SQL store cannot hold NaN or ±Infinity: it writes NaN as value 0 with
 // is_nan = 1, and ±Infinity as ±1.7976931348623157e308 (the largest double).
 // Both are turned back into what was logged.
-import type { MetricSeriesData, ParsedExperiment, ParsedRun, ParsedSource } from './types';
-import { WarningCollector, describeError, emptySeries, throwIfAborted } from './text';
+import type { ParsedExperiment, ParsedRun, ParsedSource } from './types';
+import { SeriesBuilder } from './series';
+import { WarningCollector, describeError, throwIfAborted } from './text';
 import { statusFromMeta } from './mlflow';
 
 const LARGEST_DOUBLE = 1.7976931348623157e308;
@@ -99,14 +100,18 @@ export async function readMlflowSqlite(dbPath: string, signal?: AbortSignal): Pr
     throwIfAborted(signal);
 
     if (tables.has('metrics')) {
+      // Builders by run and key, in the order keys first appear; turned into the runs' series at the end.
+      const builders = new Map<ParsedRun, Map<string, SeriesBuilder>>();
       for (const row of iterateMetricsInLoggedOrder(db)) {
         const run = runs.get(row.run_uuid);
         if (!run) continue;
-        const series: MetricSeriesData = (run.metrics[row.key] ??= emptySeries());
-        series.steps.push(row.step ?? 0);
-        series.values.push(loggedValue(row));
-        series.walls.push(row.timestamp ?? NaN);
+        let ofRun = builders.get(run);
+        if (!ofRun) builders.set(run, (ofRun = new Map()));
+        let series = ofRun.get(row.key);
+        if (!series) ofRun.set(row.key, (series = new SeriesBuilder()));
+        series.push(row.step ?? 0, loggedValue(row), row.timestamp ?? NaN);
       }
+      for (const [run, ofRun] of builders) for (const [key, series] of ofRun) run.metrics[key] = series.finish();
     }
     source.experiments = [...experiments.values()];
     return source;

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HEAD_BYTES, headHashOf } from './fileCursor';
+import { giveReadBuffer, takeReadBuffer } from './series';
 import type { FileCursor, IngestWarning } from './types';
 
 const BYTE_ORDER_MARK = '\uFEFF';
@@ -246,6 +247,25 @@ export class WarningCollector {
     this.add(file, `line ${lineNumber}: ${message}`);
   }
 
+  /**
+   * What was said about `file` so far: its first messages (up to the cap) and
+   * how many there were. Kept in a file's cursor (rememberProblems), so that a
+   * later read, which sees only the bytes after the cursor, says them again.
+   */
+  problemsOf(file: string): { messages: string[]; count: number } {
+    const count = this.countByFile.get(file) ?? 0;
+    if (count === 0) return { messages: [], count: 0 };
+    return { messages: this.warnings.filter((w) => w.file === file).map((w) => w.message), count };
+  }
+
+  /** Says again, as if added now, what problemsOf returned for `file` in an earlier read. */
+  replay(file: string, messages: readonly string[], count: number): void {
+    for (const message of messages) this.add(file, message);
+    // Beyond the cap only the count matters (list() says how many more there were).
+    const last = messages[messages.length - 1] ?? '';
+    for (let i = messages.length; i < count; i++) this.add(file, last);
+  }
+
   /** The warnings, with one closing note per file that hit the cap. */
   list(): IngestWarning[] {
     const result = [...this.warnings];
@@ -318,9 +338,31 @@ export function isInside(file: string, dir: string): boolean {
   return file.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
-/** A new, empty metric series. */
-export function emptySeries(): { steps: number[]; values: number[]; walls: number[] } {
-  return { steps: [], values: [], walls: [] };
+/** Problems remembered in a cursor's state (see WarningCollector.problemsOf). */
+export interface RememberedProblems {
+  problems?: string[];
+  problemCount?: number;
+}
+
+/** `state` with what `warnings` holds about `file` so far (nothing added when there is nothing to say). */
+export function rememberProblems<T extends object>(state: T, warnings: WarningCollector, file: string): T & RememberedProblems {
+  const { messages, count } = warnings.problemsOf(file);
+  const out: T & RememberedProblems = { ...state };
+  delete out.problems;
+  delete out.problemCount;
+  if (count > 0) {
+    out.problems = messages;
+    out.problemCount = count;
+  }
+  return out;
+}
+
+/** Says again what a cursor's state remembers about its file's bytes before the cursor. */
+export function replayProblems(state: unknown, warnings: WarningCollector, file: string): void {
+  if (state === null || typeof state !== 'object') return;
+  const { problems, problemCount } = state as RememberedProblems;
+  if (!Array.isArray(problems) || !problems.every((p) => typeof p === 'string')) return;
+  warnings.replay(file, problems, typeof problemCount === 'number' ? problemCount : problems.length);
 }
 
 // ---------------------------------------------------------------------------
@@ -330,17 +372,32 @@ export function emptySeries(): { steps: number[]; values: number[]; walls: numbe
 // break, and '\n'/'\r' never occur inside a UTF-8 multi-byte sequence, so
 // decoding from an offset can never split a character.
 
-/** What one read of a file from some byte offset found. */
-export interface LineChunk {
-  /** Size and mtime of the file as opened: the cursor records what was read, not what a later stat sees. */
+/** What one read of a file from some byte offset found, as bytes. */
+export interface LineBytes {
+  /**
+   * Size and mtime of the file as opened: the cursor records what was read,
+   * not what a later stat sees. When the read stopped at its byte budget,
+   * `size` is `completeEnd`: the cursor then describes the file as if it
+   * ended there, and the next read sees the rest as appended.
+   */
   size: number;
   mtimeMs: number;
-  /** Hash of the first HEAD_BYTES (fileCursor.ts), taken from the same open file. */
+  /** Hash of the first min(size, HEAD_BYTES) bytes (fileCursor.ts), taken from the same open file. */
   headHash: string;
   /** Byte offset the read started at. */
   start: number;
   /** Byte offset just after the last complete line: where the next read continues. */
   completeEnd: number;
+  /** The bytes [start + bom, completeEnd): whole lines only; a byte-order mark at offset 0 is left out. */
+  complete: Buffer;
+  /** The bytes [completeEnd, size): a last line without its line break, possibly still being written (empty when none, and when truncated). */
+  tail: Buffer;
+  /** The read stopped at its byte budget before the end of the file. */
+  truncated: boolean;
+}
+
+/** What one read of a file from some byte offset found, decoded. */
+export interface LineChunk extends Omit<LineBytes, 'complete' | 'tail'> {
   /** Decoded [start, completeEnd): whole lines only; a byte-order mark at offset 0 is dropped. */
   complete: string;
   /** Decoded [completeEnd, size): a last line without its line break, possibly still being written ('' when none). */
@@ -361,6 +418,15 @@ function completeLinesEnd(bytes: Uint8Array): number {
   return 0;
 }
 
+/** Whether bytes[0, end) hold anything but line breaks and ASCII blanks. */
+function hasContent(bytes: Uint8Array, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const b = bytes[i];
+    if (b !== 10 && b !== 13 && b !== 32 && b !== 9 && b !== 11 && b !== 12) return true;
+  }
+  return false;
+}
+
 /** Splits text like completeLinesEnd splits bytes: [whole lines, unterminated rest]. */
 export function splitCompleteLines(text: string): [complete: string, tail: string] {
   for (let i = text.length - 1; i >= 0; i--) {
@@ -370,40 +436,87 @@ export function splitCompleteLines(text: string): [complete: string, tail: strin
   return ['', text];
 }
 
-/** Reads `file` from byte `start` to its current end, split at the last complete line. */
-export async function readLinesFrom(file: string, start: number): Promise<LineChunk> {
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * Reads `file` from byte `start` to its current end, or, with `maxBytes`, to
+ * about `maxBytes` past `start`: the read then stops at the last whole line
+ * within them (reading on to the end of a line that holds something other
+ * than blanks when there is none, so every call makes progress), and
+ * `truncated` says so.
+ */
+export async function readLineBytesFrom(file: string, start: number, maxBytes = Infinity): Promise<LineBytes> {
   const handle = await fs.promises.open(file, 'r');
   try {
     const st = await handle.stat();
     const from = Math.min(start, st.size);
-    const buffer = Buffer.alloc(st.size - from);
+    const available = st.size - from;
+    let want = Math.min(available, maxBytes === Infinity ? available : Math.max(1, Math.floor(maxBytes)));
+    let buffer = takeReadBuffer(want);
     let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, from + filled);
-      if (bytesRead === 0) break; // truncated while reading: keep what was there
-      filled += bytesRead;
+    let end = 0;
+    for (;;) {
+      while (filled < want) {
+        const { bytesRead } = await handle.read(buffer, filled, want - filled, from + filled);
+        if (bytesRead === 0) break; // truncated while reading: keep what was there
+        filled += bytesRead;
+      }
+      const atEnd = filled < want || want === available;
+      if (atEnd) break;
+      end = completeLinesEnd(buffer.subarray(0, filled));
+      if (end > 0 && hasContent(buffer, end)) break;
+      // No whole line with content yet: read on (doubling), so that a line longer than the budget is still read.
+      want = Math.min(available, want * 2);
+      const bigger = takeReadBuffer(want);
+      buffer.copy(bigger, 0, 0, filled);
+      giveReadBuffer(buffer);
+      buffer = bigger;
     }
     const bytes = buffer.subarray(0, filled);
-    const size = from + filled;
+    const reachedEnd = from + filled >= st.size || filled < want;
+    if (reachedEnd) end = completeLinesEnd(bytes);
+    const truncated = !reachedEnd;
+    const size = truncated ? from + end : from + filled;
     let head: Uint8Array;
+    const headLength = Math.min(size, HEAD_BYTES);
     if (from === 0) {
-      head = bytes.subarray(0, Math.min(size, HEAD_BYTES));
+      head = bytes.subarray(0, headLength);
     } else {
-      const headBuffer = Buffer.alloc(Math.min(size, HEAD_BYTES));
+      const headBuffer = Buffer.alloc(headLength);
       const { bytesRead } = await handle.read(headBuffer, 0, headBuffer.length, 0);
       head = headBuffer.subarray(0, bytesRead);
     }
-    const end = completeLinesEnd(bytes);
-    let complete = bytes.subarray(0, end).toString('utf8');
-    let tail = bytes.subarray(end).toString('utf8');
-    if (from === 0) {
-      if (end > 0) complete = stripByteOrderMark(complete);
-      else tail = stripByteOrderMark(tail);
-    }
-    return { size, mtimeMs: st.mtimeMs, headHash: headHashOf(head), start: from, completeEnd: from + end, complete, tail };
+    const bom = from === 0 && bytes.length >= 3 && bytes[0] === UTF8_BOM[0] && bytes[1] === UTF8_BOM[1] && bytes[2] === UTF8_BOM[2] ? 3 : 0;
+    return {
+      size,
+      mtimeMs: st.mtimeMs,
+      headHash: headHashOf(head),
+      start: from,
+      completeEnd: from + end,
+      complete: bytes.subarray(Math.min(bom, end), end),
+      tail: truncated ? bytes.subarray(end, end) : bytes.subarray(Math.max(bom, end)),
+      truncated,
+    };
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Gives the buffer behind a readLineBytesFrom result back to the read-buffer
+ * pool: call it once nothing refers to `complete` or `tail` any more.
+ */
+export function releaseLineBytes(chunk: LineBytes): void {
+  giveReadBuffer(chunk.complete);
+}
+
+/** readLineBytesFrom, decoded as UTF-8. */
+export async function readLinesFrom(file: string, start: number, maxBytes = Infinity): Promise<LineChunk> {
+  const chunk = await readLineBytesFrom(file, start, maxBytes);
+  const { complete, tail, ...rest } = chunk;
+  const decoded = { ...rest, complete: complete.toString('utf8'), tail: tail.toString('utf8') };
+  releaseLineBytes(chunk);
+  return decoded;
 }
 
 /** UTF-8 length of a string, to turn header text back into a byte offset. */
@@ -612,8 +725,22 @@ export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number
   // All digits into one double: exact while it stays below 2^53, which is
   // what nearly every timestamp, step and value needs. Larger mantissas
   // (17-digit values) are parsed again digit by digit below.
+  // Four digits at a time where there are four: a multiply-add per digit is
+  // a chain of dependent floating-point operations, and it is what bounds
+  // this loop; one per four digits shortens it fourfold. (Past 2^53 the sum
+  // rounds differently than digit by digit; scanWideDecimal allows for that.)
   let mantissa = 0;
   const integerStart = i;
+  while (i + 4 <= limit) {
+    const d0 = bytes[i] - 0x30;
+    const d1 = bytes[i + 1] - 0x30;
+    const d2 = bytes[i + 2] - 0x30;
+    const d3 = bytes[i + 3] - 0x30;
+    if (d0 >>> 0 > 9 || d1 >>> 0 > 9 || d2 >>> 0 > 9 || d3 >>> 0 > 9) break;
+    mantissa = mantissa * 10000 + (d0 * 1000 + d1 * 100 + d2 * 10 + d3);
+    i += 4;
+  }
+  c = i < limit ? bytes[i] : -1;
   while (c >= 0x30 && c <= 0x39) {
     mantissa = mantissa * 10 + (c - 0x30);
     if (++i >= limit) {
@@ -625,8 +752,17 @@ export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number
   let digits = i - integerStart;
   let exponent = 0;
   if (c === 0x2e) {
-    c = ++i < limit ? bytes[i] : -1;
-    const fractionStart = i;
+    const fractionStart = ++i;
+    while (i + 4 <= limit) {
+      const d0 = bytes[i] - 0x30;
+      const d1 = bytes[i + 1] - 0x30;
+      const d2 = bytes[i + 2] - 0x30;
+      const d3 = bytes[i + 3] - 0x30;
+      if (d0 >>> 0 > 9 || d1 >>> 0 > 9 || d2 >>> 0 > 9 || d3 >>> 0 > 9) break;
+      mantissa = mantissa * 10000 + (d0 * 1000 + d1 * 100 + d2 * 10 + d3);
+      i += 4;
+    }
+    c = i < limit ? bytes[i] : -1;
     while (c >= 0x30 && c <= 0x39) {
       mantissa = mantissa * 10 + (c - 0x30);
       if (++i >= limit) {

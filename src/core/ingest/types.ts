@@ -10,14 +10,19 @@ export type RunStatus = 'running' | 'finished' | 'failed' | 'killed' | 'schedule
 /**
  * One metric series, in the order the points were logged (not re-sorted: MLflow
  * and DVCLive files legitimately repeat steps). Values are kept exactly as read:
- * NaN, +Infinity and -Infinity are data. Wall times are milliseconds since the
- * epoch (may be fractional, e.g. TensorBoard's double seconds * 1000); NaN when
- * the format records none.
+ * NaN, +Infinity, -Infinity and -0 are data. Wall times are milliseconds since
+ * the epoch (may be fractional, e.g. TensorBoard's double seconds * 1000); NaN
+ * when the format records none.
+ *
+ * Columns have equal lengths. The readers give Float64Arrays (built with
+ * SeriesBuilder, series.ts; possibly views into a larger buffer): a point
+ * costs 24 bytes and no boxing, and the store encodes straight from them.
+ * Any array-like is accepted (tests and other callers build plain arrays).
  */
 export interface MetricSeriesData {
-  steps: number[];
-  values: number[];
-  walls: number[];
+  steps: ArrayLike<number>;
+  values: ArrayLike<number>;
+  walls: ArrayLike<number>;
 }
 
 /**
@@ -76,12 +81,37 @@ export interface FileCursor {
 
 export interface ParsedSource {
   format: LogFormat;
-  /** One cursor per file read; files without one are remembered as fully read. */
+  /**
+   * One cursor per file read. In a complete read, files without one are
+   * remembered as fully read. In a slice (`complete: false`) a file without
+   * one is remembered as not read at all: see FormatReader.read.
+   */
   cursors?: FileCursor[];
   /** Absolute path of the source root (the `mlruns` dir, the TB log dir, the CSV file, ...). */
   root: string;
   experiments: ParsedExperiment[];
+  /**
+   * Every problem found so far in the bytes behind the cursors (a reader
+   * remembers earlier problems in its cursors' state and says them again), so
+   * the last slice's warnings are the whole source's.
+   */
   warnings: IngestWarning[];
+  /**
+   * False when the read stopped at its byte budget (ReadLimits) with more to
+   * read: this is one slice, and the caller reads again from `cursors`.
+   * Absent means true.
+   */
+  complete?: boolean;
+}
+
+/** How much one call of FormatReader.read may take in. */
+export interface ReadLimits {
+  /**
+   * Stop once about this many bytes of new data were read (whole lines and
+   * records: one that straddles the limit is finished, and one call always
+   * makes progress, however small the limit).
+   */
+  maxBytes: number;
 }
 
 /** A unit found on disk that one reader will parse as a whole. */
@@ -106,6 +136,29 @@ export interface FormatReader {
    * only what was appended and mark runs 'append' or 'keep'; without it, or
    * when a file shrank or its head changed, it reads that run in full.
    * A reader that ignores `previous` is correct, only slower.
+   *
+   * Streaming. With `limits`, a reader may stop once it has taken in about
+   * `limits.maxBytes` of new data and return `complete: false`: a slice. The
+   * caller stores the slice (one transaction) and calls read again with the
+   * slice's cursors as `previous`, until a read returns complete. So memory
+   * is bounded by the budget, not by the file, and a cancel between slices
+   * leaves a store that the next ingest simply continues. The contract of a
+   * slice:
+   * - Each cursor describes exactly the part of its file whose points the
+   *   store holds once the slice is written. A file cut at the budget gets a
+   *   cursor whose `size` is its `offset` (the file as if it ended there; its
+   *   `headHash` covers min(size, HEAD_BYTES) bytes), so the next read sees
+   *   the rest as appended and continues the run with 'append'.
+   * - A file without a cursor holds nothing in the store: the next read reads
+   *   it from the start. So a run this slice 'replace'd gets no cursor for
+   *   the files it did not reach (their old points are gone), while the files
+   *   of runs it appended to, kept or did not reach at all keep their
+   *   `previous` cursor (vanished files included: the next read must still
+   *   notice they vanished).
+   * - Runs and experiments the slice does not mention are not reached yet:
+   *   the store leaves them as they are. Only a complete read removes runs.
+   * - Warnings are cumulative (see ParsedSource.warnings).
+   * A reader that ignores `limits` returns complete reads and is correct.
    */
-  read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource>;
+  read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>, limits?: ReadLimits): Promise<ParsedSource>;
 }

@@ -34,31 +34,40 @@ export interface DecodedChunk {
   walls: Float64Array;
 }
 
-function integerDeltasFit(column: ArrayLike<number>, from: number, to: number): boolean {
+/**
+ * The most compact exact encoding for column[from, to), in one pass:
+ * Absent when every value is NaN; VarintDelta when every value is a safe
+ * integer (not -0) whose delta from the one before fits; Float32 (where
+ * allowed) when every value is exactly a float32 (or NaN: payloads are not
+ * kept by any encoding, NaN stays NaN); else Float64.
+ */
+function chooseEncoding(column: ArrayLike<number>, from: number, to: number, allowFloat32: boolean): NumberEncoding {
+  let allNaN = true;
+  let integers = true;
+  let float32 = allowFloat32;
   let previous = 0;
   for (let i = from; i < to; i++) {
     const v = column[i];
-    // -0 is not an integer delta away from anything: keep it exact as a float.
-    if (!Number.isSafeInteger(v) || Object.is(v, -0)) return false;
-    const delta = v - previous;
-    if (delta > MAX_SAFE_DELTA || delta < -MAX_SAFE_DELTA) return false;
-    previous = v;
+    if (v !== v) {
+      integers = false;
+      continue;
+    }
+    allNaN = false;
+    if (integers) {
+      // -0 is not an integer delta away from anything: keep it exact as a float.
+      if (!Number.isSafeInteger(v) || (v === 0 && 1 / v < 0)) integers = false;
+      else {
+        const delta = v - previous;
+        if (delta > MAX_SAFE_DELTA || delta < -MAX_SAFE_DELTA) integers = false;
+        previous = v;
+      }
+    }
+    if (float32 && Math.fround(v) !== v) float32 = false;
+    if (!integers && !float32) return NumberEncoding.Float64;
   }
-  return true;
-}
-
-function allFloat32Exact(column: ArrayLike<number>, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const v = column[i];
-    // NaN payloads are not preserved by either encoding; NaN stays NaN.
-    if (Math.fround(v) !== v && !Number.isNaN(v)) return false;
-  }
-  return true;
-}
-
-function allNaN(column: ArrayLike<number>, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!Number.isNaN(column[i])) return false;
-  return true;
+  if (allNaN) return NumberEncoding.Absent;
+  if (integers) return NumberEncoding.VarintDelta;
+  return float32 ? NumberEncoding.Float32 : NumberEncoding.Float64;
 }
 
 class ByteWriter {
@@ -85,6 +94,45 @@ class ByteWriter {
       n = Math.floor(n / 0x80);
     }
     this.buffer[this.offset++] = n;
+  }
+  /**
+   * Zigzag varints of the deltas of column[from, to), for as long as the
+   * values are safe integers (not -0) whose deltas fit: chooseEncoding's
+   * VarintDelta test and the writing in one pass. Returns `to` when every
+   * value was written, else the index of the first that does not fit (the
+   * caller then rewinds `offset`). Deltas below 2^31 (nearly all: steps and
+   * wall-time increments) take 32-bit operations.
+   */
+  deltaVarints(column: ArrayLike<number>, from: number, to: number): number {
+    this.ensure((to - from) * 8);
+    const buffer = this.buffer;
+    let o = this.offset;
+    let previous = 0;
+    for (let i = from; i < to; i++) {
+      const v = column[i];
+      const delta = v - previous;
+      if (!Number.isSafeInteger(v) || (v === 0 && 1 / v < 0) || delta > MAX_SAFE_DELTA || delta < -MAX_SAFE_DELTA) {
+        this.offset = o;
+        return i;
+      }
+      previous = v;
+      let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+      if (z < 0x80000000) {
+        while (z >= 0x80) {
+          buffer[o++] = (z & 0x7f) | 0x80;
+          z >>>= 7;
+        }
+        buffer[o++] = z;
+      } else {
+        while (z >= 0x80) {
+          buffer[o++] = (z % 0x80) | 0x80;
+          z = Math.floor(z / 0x80);
+        }
+        buffer[o++] = z;
+      }
+    }
+    this.offset = o;
+    return to;
   }
   /** Bulk copy of a typed array's bytes (the platform is little-endian; checked below). */
   bytes(view: ArrayBufferView): void {
@@ -131,9 +179,12 @@ class ByteReader {
   }
 }
 
-function slice(column: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
-  if (ArrayBuffer.isView(column)) return (column as unknown as Float64Array).subarray(from, to);
-  return Array.prototype.slice.call(column, from, to) as number[];
+/** column[from, to) as a Float64Array: a view when it is one already, else a copy. */
+function float64s(column: ArrayLike<number>, from: number, to: number): Float64Array {
+  if (column instanceof Float64Array) return column.subarray(from, to);
+  const out = new Float64Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = column[i];
+  return out;
 }
 
 if (os.endianness() !== 'LE') {
@@ -141,33 +192,69 @@ if (os.endianness() !== 'LE') {
   throw new Error('RunLens chunk codec needs a little-endian host');
 }
 
-const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 const unzigzag = (n: number): number => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
 
-function chooseEncoding(column: ArrayLike<number>, from: number, to: number, allowFloat32: boolean): NumberEncoding {
-  if (allNaN(column, from, to)) return NumberEncoding.Absent;
-  if (integerDeltasFit(column, from, to)) return NumberEncoding.VarintDelta;
-  if (allowFloat32 && allFloat32Exact(column, from, to)) return NumberEncoding.Float32;
-  return NumberEncoding.Float64;
+/** A float32 copy of a chunk's values, reused (chunks are encoded one at a time). */
+let narrowScratch = new Float32Array(CHUNK_POINTS);
+
+/**
+ * Writes column[from, to) in the encoding chooseEncoding would choose, and
+ * returns it. Steps and wall times are integers and values float32s (or
+ * doubles) nearly always, so the likely encoding is tried while writing,
+ * one pass per column; a column that turns out otherwise is rewound and
+ * written as chooseEncoding decides.
+ */
+function writeBestColumn(w: ByteWriter, column: ArrayLike<number>, from: number, to: number, allowFloat32: boolean): NumberEncoding {
+  const start = w.offset;
+  const failedAt = w.deltaVarints(column, from, to);
+  if (failedAt === to) return to > from ? NumberEncoding.VarintDelta : NumberEncoding.Absent;
+  w.offset = start;
+  if (allowFloat32 && failedAt === from) {
+    // Not even the first value is an integer: most likely float32s. Test and narrow in one pass.
+    const count = to - from;
+    if (narrowScratch.length < count) narrowScratch = new Float32Array(count);
+    const narrow = narrowScratch;
+    let allNaN = true;
+    let i = from;
+    for (; i < to; i++) {
+      const v = column[i];
+      if (v !== v) {
+        narrow[i - from] = v;
+        continue;
+      }
+      allNaN = false;
+      const f = Math.fround(v);
+      if (f !== v) break;
+      narrow[i - from] = f;
+    }
+    if (i === to) {
+      // The first value is no integer delta (NaN, -0, a fraction, too big), so VarintDelta is out.
+      if (allNaN) return NumberEncoding.Absent;
+      w.bytes(narrow.subarray(0, count));
+      return NumberEncoding.Float32;
+    }
+  }
+  const encoding = chooseEncoding(column, from, to, allowFloat32);
+  writeColumn(w, column, from, to, encoding);
+  return encoding;
 }
 
 function writeColumn(w: ByteWriter, column: ArrayLike<number>, from: number, to: number, encoding: NumberEncoding): void {
   switch (encoding) {
     case NumberEncoding.Absent:
       return;
-    case NumberEncoding.VarintDelta: {
-      let previous = 0;
-      for (let i = from; i < to; i++) {
-        w.varint(zigzag(column[i] - previous));
-        previous = column[i];
-      }
+    case NumberEncoding.VarintDelta:
+      w.deltaVarints(column, from, to);
+      return;
+    case NumberEncoding.Float32: {
+      // TypedArray#set converts (rounding, exact here: every value is a float32) in native code.
+      const narrow = new Float32Array(to - from);
+      narrow.set(float64s(column, from, to));
+      w.bytes(narrow);
       return;
     }
-    case NumberEncoding.Float32:
-      w.bytes(Float32Array.from(slice(column, from, to)));
-      return;
     case NumberEncoding.Float64:
-      w.bytes(column instanceof Float64Array ? column.subarray(from, to) : Float64Array.from(slice(column, from, to)));
+      w.bytes(float64s(column, from, to));
       return;
     default: {
       const unknown: never = encoding;
@@ -202,19 +289,37 @@ function readColumn(r: ByteReader, out: Float64Array, encoding: NumberEncoding):
 
 /** Encodes points[from, to) into one chunk blob. */
 export function encodeChunk(points: PointColumns, from: number, to: number): Buffer {
+  // Room for the worst case (8 bytes per number: a 53-bit varint or a float64), so it never grows;
+  // allocUnsafe does not touch the bytes, and the blob is a view of the used part.
+  return encodeInto(new ByteWriter(16 + (to - from) * 24), points, from, to);
+}
+
+/** One writer reused by encodeChunkTransient: big enough for a full chunk in the worst case. */
+const scratch = new ByteWriter(16 + CHUNK_POINTS * 24);
+
+/**
+ * encodeChunk into a buffer that the next call overwrites: for a caller that
+ * hands the blob on at once to something that copies it (SQLite binds blobs
+ * as SQLITE_TRANSIENT), so that writing millions of points leaves no garbage
+ * of a blob per chunk behind.
+ */
+export function encodeChunkTransient(points: PointColumns, from: number, to: number): Buffer {
+  scratch.offset = 0;
+  return encodeInto(scratch, points, from, to);
+}
+
+function encodeInto(w: ByteWriter, points: PointColumns, from: number, to: number): Buffer {
   const count = to - from;
-  const stepEncoding = chooseEncoding(points.steps, from, to, false);
-  const valueEncoding = chooseEncoding(points.values, from, to, true);
-  const wallEncoding = chooseEncoding(points.walls, from, to, false);
-  const w = new ByteWriter(16 + count * 12);
   w.byte(CODEC_VERSION);
-  w.byte(stepEncoding | (valueEncoding << 2) | (wallEncoding << 4));
+  const flagsAt = w.offset;
+  w.byte(0); // the encodings, known once the columns are written
   w.varint(count);
-  writeColumn(w, points.steps, from, to, stepEncoding);
+  const stepEncoding = writeBestColumn(w, points.steps, from, to, false);
   // Integer-valued metrics (epoch counters) compress well as deltas too, but a
   // value column mixing ints and NaN would fall back to float64 anyway.
-  writeColumn(w, points.values, from, to, valueEncoding);
-  writeColumn(w, points.walls, from, to, wallEncoding);
+  const valueEncoding = writeBestColumn(w, points.values, from, to, true);
+  const wallEncoding = writeBestColumn(w, points.walls, from, to, false);
+  w.buffer[flagsAt] = stepEncoding | (valueEncoding << 2) | (wallEncoding << 4);
   return w.result();
 }
 
@@ -251,12 +356,14 @@ export function chunkStats(points: PointColumns, from: number, to: number): Chun
   let valueMin = Infinity;
   let valueMax = -Infinity;
   let sawValue = false;
+  const steps = points.steps;
+  const values = points.values;
   for (let i = from; i < to; i++) {
-    const s = points.steps[i];
+    const s = steps[i];
     if (s < stepMin) stepMin = s;
     if (s > stepMax) stepMax = s;
-    const v = points.values[i];
-    if (!Number.isNaN(v)) {
+    const v = values[i];
+    if (v === v) {
       sawValue = true;
       if (v < valueMin) valueMin = v;
       if (v > valueMax) valueMax = v;

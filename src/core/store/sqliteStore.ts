@@ -3,10 +3,11 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Database, Statement } from 'better-sqlite3';
 import { UserError } from '../errors';
 import type { IngestWarning, LogFormat, ParsedRun, ParsedSource, RunStatus } from '../ingest/types';
-import { CHUNK_POINTS, chunkStats, decodeChunk, encodeChunk, type PointColumns } from './chunkCodec';
+import { CHUNK_POINTS, chunkStats, decodeChunk, encodeChunkTransient, type ChunkStats, type PointColumns } from './chunkCodec';
 import { MIGRATIONS, type Migration } from './migrations';
 import { loadSqlite, nativeModuleError } from './nativeSqlite';
 import type {
@@ -98,6 +99,111 @@ export function runUid(format: LogFormat, root: string, experimentKey: string, r
   return crypto.createHash('sha256').update(`${format}\0${root}\0${experimentKey}\0${runKey}`).digest('hex').slice(0, 12);
 }
 
+/** The WAL may grow this big (pages of 4 KiB: 256 MiB) while a background checkpointer is behind (see replaceSource). */
+const SLICE_CHECKPOINT_PAGES = 65536;
+
+/**
+ * The checkpointer's thread: its own connection to the database, which on
+ * each message runs a PASSIVE checkpoint (copies what the WAL holds into the
+ * database and syncs it, never blocking the writer). Evaluated source, not a
+ * file: the agent is one bundle, and this is all the worker needs.
+ */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+// [0]: 1 once closed or gone; [1]: checkpoints finished (the writer counts those it asked for).
+const done = new Int32Array(workerData.done);
+// However this thread ends, a writer waiting on it wakes up.
+process.on('exit', () => {
+  Atomics.store(done, 0, 1);
+  Atomics.notify(done, 0);
+  Atomics.notify(done, 1);
+});
+let db;
+try {
+  const Database = require(workerData.sqlite);
+  db = new Database(workerData.file, { timeout: 1000 });
+  db.pragma('synchronous = NORMAL');
+} catch (e) {
+  db = undefined; // then each checkpoint is a no-op, and the writer's own checkpoints do the work
+}
+parentPort.on('message', (message) => {
+  if (message === 'checkpoint') {
+    try {
+      if (db) db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (e) {
+      // Busy or failed: the writer's own checkpoints still happen when the WAL grows too big.
+    }
+    Atomics.add(done, 1, 1);
+    Atomics.notify(done, 1);
+    return;
+  }
+  try {
+    if (db) db.close();
+  } finally {
+    Atomics.store(done, 0, 1);
+    Atomics.notify(done, 0);
+    parentPort.close();
+  }
+});
+`;
+
+/** How long close() waits for the checkpoints still queued (each syncs the database file). */
+const CHECKPOINTER_CLOSE_MS = 30_000;
+
+class BackgroundCheckpointer {
+  alive = true;
+  private requested = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly done: Int32Array,
+  ) {
+    // An idle checkpointer does not keep the process alive; a failed one leaves checkpoints to the writer.
+    worker.unref();
+    worker.on('error', () => (this.alive = false));
+    worker.on('exit', () => (this.alive = false));
+  }
+
+  static start(file: string): BackgroundCheckpointer | undefined {
+    try {
+      const done = new Int32Array(new SharedArrayBuffer(8));
+      const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { file, sqlite: require.resolve('better-sqlite3'), done: done.buffer } });
+      return new BackgroundCheckpointer(worker, done);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Queues a checkpoint of everything committed so far. */
+  checkpoint(): void {
+    if (!this.alive) return;
+    this.requested++;
+    this.worker.postMessage('checkpoint');
+  }
+
+  /** Blocks until the queued checkpoints are done (at most CHECKPOINTER_CLOSE_MS). */
+  waitUntilIdle(): void {
+    const deadline = Date.now() + CHECKPOINTER_CLOSE_MS;
+    for (;;) {
+      const finished = Atomics.load(this.done, 1);
+      if (finished >= this.requested || !this.alive || Atomics.load(this.done, 0) === 1) return;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(this.done, 1, finished, left);
+    }
+  }
+
+  /** Runs the queued checkpoints, closes its connection and stops (waiting at most CHECKPOINTER_CLOSE_MS). */
+  close(): void {
+    if (this.alive && Atomics.load(this.done, 0) === 0) {
+      this.worker.postMessage('close');
+      Atomics.wait(this.done, 0, 0, CHECKPOINTER_CLOSE_MS);
+    }
+    this.alive = false;
+    void this.worker.terminate();
+  }
+}
+
 /** SQLite has no NaN; where a value must exist, NULL stands for NaN. */
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 const nullToNaN = (v: number | null): number => (v === null ? NaN : v);
@@ -162,22 +268,42 @@ function toSummary(row: RunRow): RunSummary {
  * log records them; only for logs that record no times at all (CSV loggers,
  * DVCLive without timestamps) the newest mtime of its files. File mtimes alone
  * would call every copied or checked-out run "just written".
+ *
+ * An appended run keeps the newer of its stored last write and this one (the
+ * SQL does that), so the file-mtime fallback must not stand in for points not
+ * read yet: null (keep what is stored) for a slice of a longer read and for
+ * an append without new points. The read that completes the source sets the
+ * fallback for runs still without one (fileTimeOf).
  */
-function lastWriteOf(run: ParsedRun, files: readonly FileCursor[]): number | null {
+function lastWriteOf(run: ParsedRun, files: readonly FileCursor[], slice: boolean): number | null {
   let latest = -Infinity;
+  let points = 0;
   for (const series of Object.values(run.metrics)) {
-    for (const w of series.walls) if (w > latest) latest = w;
+    const walls = series.walls;
+    points += walls.length;
+    for (let i = 0; i < walls.length; i++) if (walls[i] > latest) latest = walls[i];
   }
   for (const t of [run.endTime, run.startTime]) if (t !== undefined && t > latest) latest = t;
   if (Number.isFinite(latest)) return latest;
-  const prefix = run.path.endsWith('/') ? run.path : `${run.path}/`;
-  for (const f of files) if ((f.path === run.path || f.path.startsWith(prefix)) && f.mtimeMs > latest) latest = f.mtimeMs;
+  if (slice || (run.update === 'append' && points === 0)) return null;
+  return fileTimeOf(run.path, files);
+}
+
+/** The newest mtime of the files at or under `runPath`. */
+function fileTimeOf(runPath: string, files: readonly FileCursor[]): number | null {
+  let latest = -Infinity;
+  const prefix = runPath.endsWith('/') ? runPath : `${runPath}/`;
+  for (const f of files) if ((f.path === runPath || f.path.startsWith(prefix)) && f.mtimeMs > latest) latest = f.mtimeMs;
   return Number.isFinite(latest) ? latest : null;
 }
 
 export class SqliteRunStore implements RunStore {
   private readonly db: Database;
   private readonly statements: ReturnType<SqliteRunStore['prepareStatements']>;
+  /** Started by the first source written in slices; null when it could not start (or after close). */
+  private checkpointer: BackgroundCheckpointer | null | undefined = undefined;
+  /** The last write was a slice of a longer read: the next one continues (or completes) it. */
+  private writingSlices = false;
 
   private constructor(
     readonly path: string,
@@ -232,10 +358,13 @@ export class SqliteRunStore implements RunStore {
         `INSERT INTO runs (uid, experiment_id, key, name, path, status, start_time, end_time, last_write)
          VALUES (@uid, @experimentId, @key, @name, @path, @status, @startTime, @endTime, @lastWrite)
          ON CONFLICT(experiment_id, key) DO UPDATE SET name = excluded.name, path = excluded.path, status = excluded.status,
-           start_time = excluded.start_time, end_time = excluded.end_time, last_write = COALESCE(excluded.last_write, runs.last_write)
+           start_time = excluded.start_time, end_time = excluded.end_time,
+           last_write = CASE WHEN @append = 1 AND runs.last_write > COALESCE(excluded.last_write, -1e308) THEN runs.last_write
+                             ELSE COALESCE(excluded.last_write, runs.last_write) END
          RETURNING id`,
       ),
       runsOfExperiment: db.prepare(`SELECT id, key FROM runs WHERE experiment_id = ?`),
+      setLastWriteIfNone: db.prepare(`UPDATE runs SET last_write = ? WHERE id = ? AND last_write IS NULL`),
       seriesCountsOfRun: db.prepare(`SELECT key, point_count FROM series WHERE run_id = ?`),
       runByExperimentAndKey: db.prepare(`SELECT id FROM runs WHERE experiment_id = ? AND key = ?`),
       deleteRun: db.prepare(`DELETE FROM runs WHERE id = ?`),
@@ -282,6 +411,9 @@ export class SqliteRunStore implements RunStore {
   }
 
   close(): void {
+    // The checkpointer first (its pending checkpoints done), so that this is the last connection and closing it checkpoints and removes the WAL.
+    this.checkpointer?.close();
+    this.checkpointer = null;
     if (this.db.open) this.db.close();
   }
 
@@ -312,6 +444,8 @@ export class SqliteRunStore implements RunStore {
 
   replaceSource(parsed: ParsedSource, files: FileCursor[], warnings: IngestWarning[] = parsed.warnings): ReplaceSourceResult {
     const s = this.statements;
+    // A slice of a longer read (FormatReader.read) has not reached every run yet: it removes nothing.
+    const complete = parsed.complete !== false;
     const write = this.db.transaction((): ReplaceSourceResult => {
       const lastError = warnings.length ? warnings.map((w) => `${w.file}: ${w.message}`).join('\n').slice(0, 10_000) : null;
       const { id: sourceId } = s.upsertSource.get(parsed.root, parsed.format, Date.now(), lastError) as { id: number };
@@ -333,6 +467,8 @@ export class SqliteRunStore implements RunStore {
             const kept = s.runByExperimentAndKey.get(experimentId, run.key) as { id: number } | undefined;
             if (kept) {
               keptRuns.add(kept.id);
+              // A run read in slices whose times are only its files' (see lastWriteOf) gets them once complete.
+              if (complete) s.setLastWriteIfNone.run(fileTimeOf(run.path, files), kept.id);
               continue;
             }
             // Never stored (an earlier read failed part-way): nothing to keep; the next full read adds it.
@@ -347,7 +483,9 @@ export class SqliteRunStore implements RunStore {
             status: run.status,
             startTime: run.startTime ?? null,
             endTime: run.endTime ?? null,
-            lastWrite: lastWriteOf(run, files),
+            lastWrite: lastWriteOf(run, files, !complete),
+            // Appended points are the newest; the run's last write is the newest of old and new (a run read in slices).
+            append: update === 'append' ? 1 : 0,
           }) as { id: number };
           keptRuns.add(runId);
           runs++;
@@ -377,6 +515,7 @@ export class SqliteRunStore implements RunStore {
             }
           }
         }
+        if (!complete) continue;
         for (const row of s.runsOfExperiment.all(experimentId) as { id: number }[]) {
           if (!keptRuns.has(row.id)) {
             s.deleteRun.run(row.id);
@@ -384,12 +523,43 @@ export class SqliteRunStore implements RunStore {
           }
         }
       }
-      for (const row of s.experimentsOfSource.all(sourceId) as { id: number }[]) {
-        if (!keptExperiments.has(row.id)) s.deleteExperiment.run(row.id);
+      if (complete) {
+        for (const row of s.experimentsOfSource.all(sourceId) as { id: number }[]) {
+          if (!keptExperiments.has(row.id)) s.deleteExperiment.run(row.id);
+        }
       }
       return { sourceId, runs, points, removedRuns, changes };
     });
-    return write.immediate();
+    // Checkpoints. SQLite copies the WAL into the database after a commit
+    // that leaves it above wal_autocheckpoint pages (about 4 MB), and waits
+    // for the disk (fsync) while it does: 0.3-0.5 s per 60 MB written here,
+    // a fifth of a big ingest. A source read in slices hands that to a
+    // background connection (BackgroundCheckpointer) after each slice, so
+    // the disk works while the next slice is parsed; meanwhile this
+    // connection checkpoints only if the WAL outgrows SLICE_CHECKPOINT_PAGES.
+    // The write that completes the source then waits until everything is
+    // checkpointed, so that, as before, a finished read is in the database
+    // file. A one-read source (nearly all: small or barely changed, live
+    // updates) checkpoints as it always did.
+    const sliced = !complete || this.writingSlices;
+    this.writingSlices = !complete;
+    const checkpointer = sliced ? this.backgroundCheckpointer() : undefined;
+    if (!checkpointer) return write.immediate();
+    const checkpointPages = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(checkpointPages, SLICE_CHECKPOINT_PAGES)}`);
+    try {
+      return write.immediate();
+    } finally {
+      this.db.pragma(`wal_autocheckpoint = ${checkpointPages}`);
+      checkpointer.checkpoint();
+      if (complete) checkpointer.waitUntilIdle();
+    }
+  }
+
+  /** The background checkpointer, started on first use; undefined where it cannot run (then this connection checkpoints). */
+  private backgroundCheckpointer(): BackgroundCheckpointer | undefined {
+    if (this.checkpointer === undefined) this.checkpointer = BackgroundCheckpointer.start(this.path) ?? null;
+    return this.checkpointer?.alive ? this.checkpointer : undefined;
   }
 
   removeSource(root: string): void {
@@ -409,34 +579,17 @@ export class SqliteRunStore implements RunStore {
         const { id } = s.insertSeries.get(runId, key) as { id: number };
         series = { id, point_count: 0, chunk_count: 0, step_min: null, step_max: null, value_min: null, value_max: null };
       }
-      // Refill the last chunk if it has room, so that live appends of a few
-      // points at a time do not leave thousands of tiny chunks behind.
-      let columns: PointColumns = points;
-      let seq = series.chunk_count;
-      if (series.chunk_count > 0) {
-        const last = s.lastChunk.get(series.id) as { seq: number; point_count: number; data: Buffer };
-        if (last.point_count < CHUNK_POINTS) {
-          const old = decodeChunk(last.data);
-          columns = {
-            steps: concat(old.steps, points.steps),
-            values: concat(old.values, points.values),
-            walls: concat(old.walls, points.walls),
-          };
-          seq = last.seq;
-        }
-      }
+      const seriesId = series.id;
       let stepMin = series.step_min ?? Infinity;
       let stepMax = series.step_max ?? -Infinity;
       let valueMin = series.value_min ?? Infinity;
       let valueMax = series.value_max ?? -Infinity;
       let hasValues = series.value_min !== null;
-      const total = columns.values.length;
-      let lastStats;
-      for (let from = 0; from < total; from += CHUNK_POINTS) {
-        const to = Math.min(from + CHUNK_POINTS, total);
+      let lastStats: ChunkStats | undefined;
+      const writeChunk = (columns: PointColumns, from: number, to: number, seq: number) => {
         const stats = chunkStats(columns, from, to);
-        s.upsertChunk.run(series.id, seq, stats.count, stats.stepMin, stats.stepMax, stats.valueMin, stats.valueMax, encodeChunk(columns, from, to));
-        seq++;
+        // SQLite copies the blob while binding it: the codec's one scratch buffer serves every chunk.
+        s.upsertChunk.run(seriesId, seq, stats.count, stats.stepMin, stats.stepMax, stats.valueMin, stats.valueMax, encodeChunkTransient(columns, from, to));
         stepMin = Math.min(stepMin, stats.stepMin);
         stepMax = Math.max(stepMax, stats.stepMax);
         if (stats.valueMin !== null && stats.valueMax !== null) {
@@ -445,9 +598,31 @@ export class SqliteRunStore implements RunStore {
           valueMax = Math.max(valueMax, stats.valueMax);
         }
         lastStats = stats;
+      };
+
+      let seq = series.chunk_count;
+      let from = 0;
+      if (series.chunk_count > 0) {
+        // Refill the last chunk if it has room, so that live appends of a few
+        // points at a time do not leave thousands of tiny chunks behind. Only
+        // that chunk is decoded and joined with the first new points; the rest
+        // are encoded straight from the caller's columns.
+        const last = s.lastChunk.get(seriesId) as { seq: number; point_count: number; data: Buffer };
+        if (last.point_count < CHUNK_POINTS) {
+          const old = decodeChunk(last.data);
+          from = Math.min(CHUNK_POINTS - old.values.length, incoming);
+          const head: PointColumns = {
+            steps: concat(old.steps, points.steps, from),
+            values: concat(old.values, points.values, from),
+            walls: concat(old.walls, points.walls, from),
+          };
+          writeChunk(head, 0, head.values.length, last.seq);
+          seq = last.seq + 1;
+        }
       }
+      for (; from < incoming; from += CHUNK_POINTS) writeChunk(points, from, Math.min(from + CHUNK_POINTS, incoming), seq++);
       s.updateSeries.run({
-        id: series.id,
+        id: seriesId,
         pointCount: series.point_count + incoming,
         chunkCount: seq,
         stepMin,
@@ -676,10 +851,12 @@ interface SeriesSummaryRow {
   last_wall: number | null;
 }
 
-function concat(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(a.length + b.length);
-  out.set(a as ArrayLike<number>, 0);
-  out.set(b as ArrayLike<number>, a.length);
+/** a followed by the first `bCount` of b. */
+function concat(a: Float64Array, b: ArrayLike<number>, bCount: number): Float64Array {
+  const out = new Float64Array(a.length + bCount);
+  out.set(a, 0);
+  if (b instanceof Float64Array) out.set(b.subarray(0, bCount), a.length);
+  else for (let i = 0; i < bCount; i++) out[a.length + i] = b[i];
   return out;
 }
 

@@ -44,20 +44,32 @@ export function runByKey(source: ParsedSource, key: string): ParsedRun {
   return run;
 }
 
-export function seriesOf(run: ParsedRun, key: string): MetricSeriesData {
-  const series = run.metrics[key];
+/** A series as plain arrays, for assertions with array methods (values copied exactly: NaN, ±Infinity and -0 kept). */
+export interface SeriesArrays {
+  steps: number[];
+  values: number[];
+  walls: number[];
+}
+
+export function arraysOf(series: MetricSeriesData): SeriesArrays {
+  return { steps: Array.from(series.steps), values: Array.from(series.values), walls: Array.from(series.walls) };
+}
+
+export function seriesOf(run: ParsedRun, key: string): SeriesArrays {
+  const series = Object.hasOwn(run.metrics, key) ? run.metrics[key] : undefined;
   assert.ok(series, `run ${run.key} has no metric "${key}" (has ${Object.keys(run.metrics).join(', ')})`);
   assert.equal(series.values.length, series.steps.length, `${key}: steps and values differ in length`);
   assert.equal(series.walls.length, series.steps.length, `${key}: steps and walls differ in length`);
-  return series;
+  return arraysOf(series);
 }
 
-/** Element-wise equality where NaN equals NaN and 0 differs from -0 (Object.is). */
-export function assertSameNumbers(actual: readonly number[], expected: readonly number[], label: string): void {
+/** Element-wise equality where NaN equals NaN and 0 differs from -0 (Object.is); any array-likes (plain or typed arrays). */
+export function assertSameNumbers(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
-  actual.forEach((value, index) => {
+  for (let index = 0; index < actual.length; index++) {
+    const value = actual[index];
     assert.ok(Object.is(value, expected[index]), `${label}[${index}]: expected ${expected[index]}, got ${value}`);
-  });
+  }
 }
 
 export function sortedKeys(record: object): string[] {

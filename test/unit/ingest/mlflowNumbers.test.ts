@@ -140,10 +140,10 @@ describe('metric lines from bytes', () => {
       const series = parseMetricHistory(text, 'metric', warnings);
       const expected = referenceHistory(text);
       const label = JSON.stringify(text);
-      assert.deepEqual(series.steps, expected.steps, `${label} steps`);
+      assert.deepEqual(Array.from(series.steps), expected.steps, `${label} steps`);
       assert.equal(series.values.length, expected.values.length, `${label} values`);
       series.values.forEach((v, i) => assert.ok(Object.is(v, expected.values[i]), `${label} value ${i}`));
-      assert.deepEqual(series.walls, expected.walls, `${label} walls`);
+      assert.deepEqual(Array.from(series.walls), expected.walls, `${label} walls`);
       assert.deepEqual(
         warnings.list().map((w) => w.message.split(':')[0]),
         expected.problems,

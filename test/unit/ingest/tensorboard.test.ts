@@ -51,7 +51,7 @@ async function readSingleRun(dir: string): Promise<{ source: ParsedSource; run: 
   return { source: sources[0], run: sources[0].experiments[0].runs[0] };
 }
 
-function assertSameNumbers(actual: number[], expected: number[], what: string): void {
+function assertSameNumbers(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   expected.forEach((v, i) => assert.ok(Object.is(actual[i], v), `${what}[${i}]: got ${actual[i]}, want ${v}`));
 }
@@ -117,7 +117,7 @@ for (const caseName of CORPUS_CASES) {
       assert.deepEqual(Object.keys(run.metrics).sort(), Object.keys(expectedRun.scalars_merged).sort(), `${runDir}: scalar tags`);
 
       for (const [tag, want] of Object.entries(expectedRun.scalars_merged)) {
-        const series = run.metrics[tag];
+        const series = { steps: Array.from(run.metrics[tag].steps), values: Array.from(run.metrics[tag].values), walls: Array.from(run.metrics[tag].walls) };
         const n = series.steps.length;
         assert.equal(n, want.points, `${runDir} ${tag}: points`);
         assert.equal(series.values.length, n);

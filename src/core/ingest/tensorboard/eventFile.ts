@@ -3,7 +3,8 @@
 // cursor lets a caller re-read a file that is still being written from where
 // this read stopped, getting only the new points.
 import * as fs from 'node:fs';
-import type { IngestWarning, MetricSeriesData } from '../types';
+import { SeriesBuilder, type Float64Series } from '../series';
+import type { IngestWarning } from '../types';
 import { EventDecoder } from './events';
 import type { SessionStartInfo } from './hparams';
 import { FILE_START, readRecordRangesFromHandle, type RecordCursor } from './tfrecord';
@@ -19,7 +20,9 @@ export interface EventFileContent {
   /** Wall time (ms since the epoch) of the first event read in this pass that has one; NaN if none. */
   firstWallTimeMs: number;
   /** Scalar series by tag, points in file order. */
-  scalars: Map<string, MetricSeriesData>;
+  scalars: Map<string, Float64Series>;
+  /** The read stopped at `maxBytes`, before the end it was given: `cursor` is where the rest starts. */
+  truncated: boolean;
   /** The last hparams session start seen in this pass. */
   sessionStart?: SessionStartInfo;
   warnings: IngestWarning[];
@@ -31,6 +34,8 @@ const MAX_DECODE_WARNINGS_PER_FILE = 10;
 export interface ReadEventFileOptions {
   signal?: AbortSignal;
   windowBytes?: number;
+  /** Stop once about this many bytes were read (whole records; see FileRecordReadOptions.maxBytes). */
+  maxBytes?: number;
   /** Stop at this file offset instead of the file's size when the read started. */
   endOffset?: number;
 }
@@ -68,11 +73,14 @@ export async function readEventFileFromHandle(
     firstWallTimeMs: NaN,
     scalars: new Map(),
     warnings: [],
+    truncated: false,
   };
   let undecodable = 0;
   const decoder = new EventDecoder();
   // Series by interned tag id: one array index per scalar instead of a Map lookup by name.
-  const seriesByTag: Array<MetricSeriesData | undefined> = [];
+  const seriesByTag: Array<SeriesBuilder | undefined> = [];
+  // By tag name, in the order tags first appear (the order of content.scalars).
+  const builders = new Map<string, SeriesBuilder>();
 
   const scan = await readRecordRangesFromHandle(
     handle,
@@ -104,13 +112,12 @@ export async function readEventFileFromHandle(
         let series = seriesByTag[tagId];
         if (series === undefined) {
           const tag = decoder.tags.names[tagId];
-          series = { steps: [], values: [], walls: [] };
-          content.scalars.set(tag, series);
+          // Two byte strings can decode to one name (invalid UTF-8): one series, as the name is the key.
+          series = builders.get(tag);
+          if (!series) builders.set(tag, (series = new SeriesBuilder(256)));
           seriesByTag[tagId] = series;
         }
-        series.steps.push(step);
-        series.values.push(decoder.values[k]);
-        series.walls.push(wallMs);
+        series.push(step, decoder.values[k], wallMs);
       }
     },
     options,
@@ -125,5 +132,7 @@ export async function readEventFileFromHandle(
   content.warnings.unshift(...scan.warnings);
   content.cursor = scan.cursor;
   content.records = scan.records;
+  content.truncated = scan.truncated;
+  for (const [tag, series] of builders) content.scalars.set(tag, series.finish());
   return content;
 }

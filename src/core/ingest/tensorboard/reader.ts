@@ -11,10 +11,16 @@
 // just the new points appended; anything else (a file shrank, its head
 // changed, a file vanished, or new points would land out of order) is read
 // again in full.
+//
+// With a byte budget (FormatReader.read's limits) a read stops after the
+// record that spends it: the file it stopped in gets a cursor there (its size
+// set to that offset, so the next read sees the rest as appended), run dirs
+// not reached keep their previous cursors, and the next slice goes on.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { classifyChange, HEAD_BYTES, headHashOf } from '../fileCursor';
-import type { FileCursor, FormatReader, IngestWarning, MetricSeriesData, ParsedRun, ParsedSource, SourceCandidate } from '../types';
+import { ByteBudget, recycleSeries, SeriesBuilder, type Float64Series } from '../series';
+import type { FileCursor, FormatReader, IngestWarning, ParsedRun, ParsedSource, ReadLimits, SourceCandidate } from '../types';
 import { compareCodeUnits, discoverTensorBoardSources } from './discover';
 import { readEventFileFromHandle, type EventFileContent } from './eventFile';
 import { FILE_START, type RecordCursor } from './tfrecord';
@@ -51,17 +57,30 @@ export const tensorboardReader: FormatReader = {
     return discoverTensorBoardSources(files);
   },
 
-  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>): Promise<ParsedSource> {
+  async read(candidate: SourceCandidate, signal?: AbortSignal, previous?: ReadonlyMap<string, FileCursor>, limits?: ReadLimits): Promise<ParsedSource> {
     const root = candidate.root;
     const warnings: IngestWarning[] = [];
     const cursors: FileCursor[] = [];
     const filesByRunDir = groupByDir(candidate.files);
     const knownByRunDir = groupByDir(previous ? [...previous.keys()] : []);
+    const budget = new ByteBudget(limits?.maxBytes);
 
     const runs: ParsedRun[] = [];
     for (const runDir of [...filesByRunDir.keys()].sort(compareCodeUnits)) {
+      const known = knownByRunDir.get(runDir) ?? [];
+      if (budget.exhausted) {
+        // Not reached in this slice: the store holds what the previous cursors say (vanished files
+        // included, so the next slice still notices them), and their problems are said again.
+        budget.stopped = true;
+        for (const file of known) {
+          const cursor = previous!.get(file)!;
+          cursors.push(cursor);
+          for (const problem of eventFileStateOf(cursor)?.problems ?? []) warnings.push({ file, message: problem });
+        }
+        continue;
+      }
       const eventFiles = filesByRunDir.get(runDir)!.sort(compareBaseNames);
-      const run = await readRun(root, runDir, eventFiles, previous ? { cursors: previous, known: knownByRunDir.get(runDir) ?? [] } : undefined, warnings, cursors, signal);
+      const run = await readRun(root, runDir, eventFiles, previous ? { cursors: previous, known } : undefined, warnings, cursors, signal, budget);
       runs.push(run);
     }
 
@@ -72,6 +91,7 @@ export const tensorboardReader: FormatReader = {
       cursors,
       experiments: [{ key: experimentName, name: experimentName, lifecycle: 'active', runs }],
       warnings,
+      ...(budget.stopped ? { complete: false } : {}),
     };
   },
 };
@@ -103,7 +123,7 @@ interface FilePart {
   /** The cursor of the last read (with its state), when the file is not read from the start. */
   before?: FileCursor;
   beforeState?: EventFileState;
-  /** What this read got from the file (from `before.offset`, or from the start); absent when unchanged or unreadable. */
+  /** What this read got from the file (from `before.offset`, or from the start); absent when unchanged, unreadable or not reached. */
   read?: EventFileContent;
   /** The cursor after this read. */
   cursor?: FileCursor;
@@ -117,12 +137,13 @@ async function readRun(
   warnings: IngestWarning[],
   cursors: FileCursor[],
   signal: AbortSignal | undefined,
+  budget: ByteBudget,
 ): Promise<ParsedRun> {
   const key = path.posix.relative(root, runDir) || '.';
   const name = key === '.' ? path.posix.basename(runDir) || runDir : key;
-  const parts = previous ? await readAppended(eventFiles, previous, signal) : undefined;
+  const parts = previous ? await readAppended(eventFiles, previous, signal, budget) : undefined;
   const update = parts ? updateOf(parts) : 'replace';
-  const filesRead = update === 'replace' ? await readFull(eventFiles, signal) : parts!;
+  const filesRead = update === 'replace' ? await readFull(eventFiles, signal, budget) : parts!;
 
   const now = Date.now();
   for (const part of filesRead) {
@@ -148,12 +169,30 @@ async function readRun(
   if (update === 'keep') return run;
 
   // Params and the start time come from every file (remembered or read now); series only from what was read now.
+  const series = new Map<string, Float64Series[]>();
   for (const part of filesRead) {
     const firstWallMs = part.beforeState?.firstWallMs ?? part.read?.firstWallTimeMs ?? NaN;
     if (run.startTime === undefined && !Number.isNaN(firstWallMs)) run.startTime = firstWallMs;
     const hparams = part.read?.sessionStart?.hparams ?? part.beforeState?.hparams;
     if (hparams) for (const [param, value] of Object.entries(hparams)) setOwn(run.params, param, value);
-    if (part.read) for (const [tag, series] of part.read.scalars) appendSeries(run.metrics, tag, series);
+    if (part.read) {
+      for (const [tag, points] of part.read.scalars) {
+        const pieces = series.get(tag);
+        if (pieces) pieces.push(points);
+        else series.set(tag, [points]);
+      }
+    }
+  }
+  // A tag in several files: their points one file after the other, joined once.
+  for (const [tag, pieces] of series) {
+    if (pieces.length === 1) {
+      setOwn(run.metrics, tag, pieces[0]);
+      continue;
+    }
+    const joined = new SeriesBuilder(pieces.reduce((n, p) => n + p.values.length, 0));
+    for (const piece of pieces) joined.append(piece);
+    recycleSeries(pieces);
+    setOwn(run.metrics, tag, joined.finish());
   }
   return run;
 }
@@ -162,7 +201,7 @@ async function readRun(
  * With the last read's cursors: reads what each file gained since (new files
  * from the start). Returns undefined when the run has to be read in full.
  */
-async function readAppended(eventFiles: string[], previous: PreviousRead, signal: AbortSignal | undefined): Promise<FilePart[] | undefined> {
+async function readAppended(eventFiles: string[], previous: PreviousRead, signal: AbortSignal | undefined, budget: ByteBudget): Promise<FilePart[] | undefined> {
   if (previous.known.length === 0) return undefined; // a run dir the last read did not know: read whole ('replace')
   const current = new Set(eventFiles);
   if (previous.known.some((file) => !current.has(file))) return undefined; // a file vanished: its points must go
@@ -186,24 +225,40 @@ async function readAppended(eventFiles: string[], previous: PreviousRead, signal
   }
   if (parts.every((part) => part.cursor)) return parts; // all unchanged: nothing to read
 
+  const stoppedBefore = budget.stopped;
+  let taken = 0;
+  const giveBack = () => {
+    // The run is read in full instead: what this attempt took goes back to the budget.
+    budget.take(-taken);
+    budget.stopped = stoppedBefore;
+    return undefined;
+  };
   for (const part of parts) {
     if (part.cursor) continue;
+    if (budget.exhausted) {
+      // Not reached in this slice: the store keeps what it holds of the file (nothing, for a new one).
+      budget.stopped = true;
+      part.cursor = part.before;
+      continue;
+    }
     signal?.throwIfAborted();
     const from: RecordCursor = part.before ? { offset: part.before.offset, resyncing: part.beforeState!.resyncing } : FILE_START;
-    const result = await readEventFilePart(part.file, from, part.before, part.beforeState, signal);
-    if (result instanceof Error) return undefined; // unreadable now: the full read reports it
+    const result = await readEventFilePart(part.file, from, part.before, part.beforeState, signal, budget);
+    if (result instanceof Error) return giveBack(); // unreadable now: the full read reports it
+    taken += result.bytes;
     part.read = result.content;
     part.cursor = result.cursor;
   }
 
   // Series keep the order of a full read (file by file, in name order): new
-  // points of one file may not be appended after points of a later file in
-  // the same series.
+  // points of one file may not be appended after points the store holds of a
+  // later file in the same series. (Points read now of a later file come after
+  // them anyway, as the parts are joined in file order.)
   const laterTags = new Set<string>();
   for (let i = parts.length - 1; i >= 0; i--) {
     const part = parts[i];
-    if (part.read) for (const tag of part.read.scalars.keys()) if (laterTags.has(tag)) return undefined;
-    for (const tag of (part.cursor!.state as EventFileState).tags) laterTags.add(tag);
+    if (part.read) for (const tag of part.read.scalars.keys()) if (laterTags.has(tag)) return giveBack();
+    for (const tag of part.beforeState?.tags ?? []) laterTags.add(tag);
   }
   return parts;
 }
@@ -232,14 +287,22 @@ function updateOf(parts: FilePart[] | undefined): 'replace' | 'append' | 'keep' 
   return parts.every((part) => !part.read) ? 'keep' : 'append';
 }
 
-async function readFull(eventFiles: string[], signal: AbortSignal | undefined): Promise<FilePart[]> {
+async function readFull(eventFiles: string[], signal: AbortSignal | undefined, budget: ByteBudget): Promise<FilePart[]> {
   const parts: FilePart[] = [];
   for (const file of eventFiles) {
+    if (budget.exhausted) {
+      // The files after the budget are not reached: no cursor, as the store will hold nothing of them.
+      budget.stopped = true;
+      break;
+    }
     signal?.throwIfAborted();
-    const result = await readEventFilePart(file, FILE_START, undefined, undefined, signal);
+    const result = await readEventFilePart(file, FILE_START, undefined, undefined, signal, budget);
     if (result instanceof Error) {
       // Deleted between discovery and reading, unreadable, ...: the other files still count.
-      parts.push({ file, read: { file, cursor: FILE_START, records: 0, firstWallTimeMs: NaN, scalars: new Map(), warnings: [{ file, message: `Cannot read event file: ${result.message}` }] } });
+      parts.push({
+        file,
+        read: { file, cursor: FILE_START, records: 0, firstWallTimeMs: NaN, scalars: new Map(), warnings: [{ file, message: `Cannot read event file: ${result.message}` }], truncated: false },
+      });
       continue;
     }
     parts.push({ file, read: result.content, cursor: result.cursor });
@@ -248,9 +311,10 @@ async function readFull(eventFiles: string[], signal: AbortSignal | undefined): 
 }
 
 /**
- * Reads one event file from `from` to its size now, and makes its next
- * cursor: just after the last complete record, with the state carried over
- * from `beforeState` and updated with what this read saw.
+ * Reads one event file from `from` to its size now (or until the budget is
+ * spent), and makes its next cursor: just after the last complete record,
+ * with the state carried over from `beforeState` and updated with what this
+ * read saw. Takes the bytes it read from the budget.
  */
 async function readEventFilePart(
   file: string,
@@ -258,13 +322,18 @@ async function readEventFilePart(
   before: FileCursor | undefined,
   beforeState: EventFileState | undefined,
   signal: AbortSignal | undefined,
-): Promise<{ content: EventFileContent; cursor: FileCursor } | Error> {
+  budget: ByteBudget,
+): Promise<{ content: EventFileContent; cursor: FileCursor; bytes: number } | Error> {
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(file, 'r');
     const stat = await handle.stat();
-    const size = stat.size;
-    const content = await readEventFileFromHandle(handle, file, from, size, { signal });
+    const content = await readEventFileFromHandle(handle, file, from, stat.size, { signal, maxBytes: budget.limited ? budget.remaining : undefined });
+    const bytes = content.cursor.offset - from.offset;
+    budget.take(bytes);
+    if (content.truncated) budget.stopped = true;
+    // Cut at the budget: the file as if it ended at the cursor (see FormatReader.read).
+    const size = content.truncated ? content.cursor.offset : stat.size;
     // A head shorter than HEAD_BYTES grows with the file, so its hash is taken again.
     const headHash = before && before.size >= HEAD_BYTES ? before.headHash : await headHashOfHandle(handle, size);
     const tags = new Set(beforeState?.tags ?? []);
@@ -275,7 +344,7 @@ async function readEventFilePart(
     const state: EventFileState = { v: EVENT_FILE_STATE_VERSION, resyncing: content.cursor.resyncing, firstWallMs, tags: [...tags] };
     if (hparams) state.hparams = hparams;
     if (problems.length > 0) state.problems = problems;
-    return { content, cursor: { path: file, size, mtimeMs: stat.mtimeMs, offset: content.cursor.offset, headHash, state } };
+    return { content, cursor: { path: file, size, mtimeMs: stat.mtimeMs, offset: content.cursor.offset, headHash, state }, bytes };
   } catch (error) {
     if (signal?.aborted) throw error;
     return error instanceof Error ? error : new Error(String(error));
@@ -293,20 +362,6 @@ async function headHashOfHandle(handle: fs.promises.FileHandle, size: number): P
     got += bytesRead;
   }
   return headHashOf(head.subarray(0, got));
-}
-
-function appendSeries(metrics: Record<string, MetricSeriesData>, tag: string, more: MetricSeriesData): void {
-  const existing = Object.hasOwn(metrics, tag) ? metrics[tag] : undefined;
-  if (!existing) {
-    setOwn(metrics, tag, more);
-    return;
-  }
-  // push(...) would overflow the stack for long series; a loop does not.
-  for (let i = 0; i < more.steps.length; i++) {
-    existing.steps.push(more.steps[i]);
-    existing.values.push(more.values[i]);
-    existing.walls.push(more.walls[i]);
-  }
 }
 
 /** Tags and param names are user text: a tag named "__proto__" must become a key, not a prototype. */

@@ -10,6 +10,7 @@
 // a header checks out again, keeping every record read before and after.
 import * as fs from 'node:fs';
 import type { IngestWarning } from '../types';
+import { giveReadBuffer, takeReadBuffer } from '../series';
 import { maskedCrc32c } from './crc32c';
 
 export const RECORD_HEADER_BYTES = 12;
@@ -154,6 +155,12 @@ export interface FileRecordReadOptions {
   endOffset?: number;
   /** Bytes read per system call; records larger than this are read whole. */
   windowBytes?: number;
+  /**
+   * Stop after the record that brings the bytes scanned past this many
+   * (a record is never split; one call always gets past at least one).
+   * The result's `truncated` then says whether bytes were left before `endOffset`.
+   */
+  maxBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -187,8 +194,8 @@ export async function readRecordsFromHandle(
   endOffset: number,
   file: string,
   onRecord: RecordHandler,
-  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal'> = {},
-): Promise<RecordScanResult> {
+  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal' | 'maxBytes'> = {},
+): Promise<RecordScanResult & { truncated: boolean }> {
   return readRecordRangesFromHandle(handle, cursor, endOffset, file, (bytes, start, end, recordOffset) => onRecord(bytes.subarray(start, end), recordOffset), options);
 }
 
@@ -199,31 +206,48 @@ export async function readRecordRangesFromHandle(
   endOffset: number,
   file: string,
   onRecord: RecordRangeHandler,
-  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal'> = {},
-): Promise<RecordScanResult> {
+  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal' | 'maxBytes'> = {},
+): Promise<RecordScanResult & { truncated: boolean }> {
   const windowBytes = Math.max(RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES, options.windowBytes ?? DEFAULT_WINDOW_BYTES);
+  const maxBytes = options.maxBytes ?? Infinity;
   const warnings: IngestWarning[] = [];
   let records = 0;
   let current = cursor;
   let bytesNeededAtCursor = RECORD_HEADER_BYTES;
-  let window = Buffer.allocUnsafe(0);
+  let window: Buffer = Buffer.allocUnsafe(0);
+  let truncated = false;
 
-  while (current.offset < endOffset) {
-    options.signal?.throwIfAborted();
-    const wanted = Math.min(endOffset - current.offset, Math.max(windowBytes, bytesNeededAtCursor));
-    if (window.length < wanted) window = Buffer.allocUnsafe(wanted);
-    const got = await readFully(handle, window, wanted, current.offset);
-    const scan = scanRecordRanges(window.subarray(0, got), current.offset, current, file, onRecord);
-    warnings.push(...scan.warnings);
-    records += scan.records;
-    bytesNeededAtCursor = scan.bytesNeededAtCursor;
-    const reachedEnd = current.offset + got >= endOffset || got < wanted;
-    current = scan.cursor;
-    // At the end of the range an incomplete record is the writer's unfinished
-    // tail. Elsewhere the next window starts at it and is made big enough.
-    if (reachedEnd) break;
+  try {
+    while (current.offset < endOffset) {
+      options.signal?.throwIfAborted();
+      const budgetLeft = maxBytes - (current.offset - cursor.offset);
+      if (budgetLeft <= 0 && current.offset > cursor.offset) {
+        truncated = true;
+        break;
+      }
+      // Within the budget where it allows, but always the whole record at the cursor.
+      const window_ = Math.min(windowBytes, Math.max(budgetLeft, RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES));
+      const wanted = Math.min(endOffset - current.offset, Math.max(window_, bytesNeededAtCursor));
+      if (window.length < wanted) {
+        giveReadBuffer(window);
+        window = takeReadBuffer(wanted);
+      }
+      const got = await readFully(handle, window, wanted, current.offset);
+      const scan = scanRecordRanges(window.subarray(0, got), current.offset, current, file, onRecord);
+      warnings.push(...scan.warnings);
+      records += scan.records;
+      bytesNeededAtCursor = scan.bytesNeededAtCursor;
+      const reachedEnd = current.offset + got >= endOffset || got < wanted;
+      current = scan.cursor;
+      // At the end of the range an incomplete record is the writer's unfinished
+      // tail. Elsewhere the next window starts at it and is made big enough.
+      if (reachedEnd) break;
+    }
+  } finally {
+    // Records were handed over as ranges of the window, valid only during the call: done with it.
+    giveReadBuffer(window);
   }
-  return { cursor: current, records, warnings, bytesNeededAtCursor };
+  return { cursor: current, records, warnings, bytesNeededAtCursor, truncated };
 }
 
 /** Reads until `length` bytes or end of file (the file may have been truncated meanwhile). */
