@@ -104,6 +104,19 @@ function sameCursors(a: ReadonlyMap<string, FileCursor> | undefined, b: Readonly
   return true;
 }
 
+async function unreadableFiles(files: readonly { path: string }[]): Promise<{ path: string; code: string }[]> {
+  const out: { path: string; code: string }[] = [];
+  for (const f of files) {
+    try {
+      await fs.promises.access(f.path, fs.constants.R_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      if (code !== 'ENOENT') out.push({ path: f.path, code });
+    }
+  }
+  return out;
+}
+
 function sameFiles(a: readonly FileStat[], b: readonly FileStat[]): boolean {
   if (a.length !== b.length) return false;
   const byPath = new Map(b.map((f) => [f.path, f]));
@@ -156,6 +169,13 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
   const foundRoots = new Set(candidates.map((c) => c.root));
   for (const known of store.listSources()) {
     if (roots.some((r) => isInside(known.root, r)) && !foundRoots.has(known.root)) {
+      // Discovery sniffs headers: a file we may no longer read is not a file that is gone.
+      // Keep what was read from it rather than delete it, and say why.
+      const unreadable = await unreadableFiles(known.files);
+      if (unreadable.length) {
+        for (const u of unreadable) summary.warnings.push({ file: u.path, message: `cannot be read (${u.code}); what was read from it before is kept` });
+        continue;
+      }
       store.removeSource(known.root);
       summary.sourcesRemoved++;
       summary.changedRoots.push(known.root);
@@ -172,7 +192,13 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
       options.onProgress?.({ done, total: candidates.length, message: `${candidate.format}: ${candidate.root}` });
       const files = await statFiles(candidate.files);
       const known = store.getSource(candidate.root);
+      const unreadable = known ? await unreadableFiles(files) : [];
       if (!options.force && known && sameFiles(files, known.files)) {
+        summary.sourcesUnchanged++;
+      } else if (unreadable.length) {
+        // A file we may no longer read (permissions changed mid-run): keep everything read
+        // from this source so far, say which file, and read it again once it is readable.
+        for (const u of unreadable) summary.warnings.push({ file: u.path, message: `cannot be read (${u.code}); what was read from it before is kept` });
         summary.sourcesUnchanged++;
       } else {
         const reader = readerOf.get(candidate.format)!;
