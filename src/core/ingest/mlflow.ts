@@ -1011,6 +1011,15 @@ async function readMetricFile(
   const handle = await fs.promises.open(file, 'r');
   // From the read-buffer pool; nothing returned refers to its bytes (strings and heads are copies).
   let buffer: Buffer | undefined;
+  // The read of the next chunk, started before this one is parsed.
+  let ahead: { buffer: Buffer; position: number; length: number; read: Promise<number> } | undefined;
+  const settleAhead = async () => {
+    if (!ahead) return;
+    const pending = ahead;
+    ahead = undefined;
+    await pending.read.catch(() => 0);
+    giveReadBuffer(pending.buffer);
+  };
   try {
     const stat = await handle.stat();
     const size = stat.size;
@@ -1053,9 +1062,26 @@ async function readMetricFile(
         giveReadBuffer(buffer);
         buffer = bigger;
       }
-      const got = await readFully(handle, buffer, carried, want, readTo);
+      let got: number;
+      if (ahead && ahead.position === readTo && ahead.length === want) {
+        // Read while the chunk before was parsed: only a copy from here.
+        const next = ahead;
+        ahead = undefined;
+        got = await next.read;
+        next.buffer.copy(buffer, carried, 0, got);
+        giveReadBuffer(next.buffer);
+      } else {
+        await settleAhead();
+        got = await readFully(handle, buffer, carried, want, readTo);
+      }
       if (got === 0) break; // truncated meanwhile: what is in hand is all there is
       readTo += got;
+      // Start reading the next chunk now: the disk (or the page cache copy) works while this one is parsed.
+      const nextWant = Math.min(METRIC_CHUNK_BYTES, limit - readTo);
+      if (got === want && nextWant > 0) {
+        const aheadBuffer = takeReadBuffer(nextWant);
+        ahead = { buffer: aheadBuffer, position: readTo, length: nextWant, read: readFully(handle, aheadBuffer, 0, nextWant, readTo) };
+      }
       let available = carried + got;
       if (position === 0 && head === undefined) {
         head = Buffer.from(buffer.subarray(0, Math.min(available, HEAD_BYTES)));
@@ -1132,6 +1158,7 @@ async function readMetricFile(
       conflict: false,
     };
   } finally {
+    await settleAhead();
     if (buffer) giveReadBuffer(buffer);
     await handle.close();
   }

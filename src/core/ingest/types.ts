@@ -149,12 +149,14 @@ export interface FormatReader {
    *   cursor whose `size` is its `offset` (the file as if it ended there; its
    *   `headHash` covers min(size, HEAD_BYTES) bytes), so the next read sees
    *   the rest as appended and continues the run with 'append'.
-   * - A file without a cursor holds nothing in the store: the next read reads
-   *   it from the start. So a run this slice 'replace'd gets no cursor for
+   * - A file without a cursor is read from its start by the next read, so
+   *   the store must hold none of its points, or the next read must read its
+   *   run anew ('replace'). So a run this slice 'replace'd gets no cursor for
    *   the files it did not reach (their old points are gone), while the files
    *   of runs it appended to, kept or did not reach at all keep their
    *   `previous` cursor (vanished files included: the next read must still
-   *   notice they vanished).
+   *   notice they vanished). (A run not reached that must be read anew, like
+   *   an MLflow run whose experiment's meta.yaml changed, gets no cursors.)
    * - Runs and experiments the slice does not mention are not reached yet:
    *   the store leaves them as they are. Only a complete read removes runs.
    * - Warnings are cumulative (see ParsedSource.warnings).

@@ -174,9 +174,15 @@ class BackgroundCheckpointer {
     }
   }
 
-  /** Queues a checkpoint of everything committed so far. */
+  /**
+   * Queues a checkpoint of everything committed so far. One running and one
+   * queued are enough: the queued one, when it starts, takes in every commit
+   * made until then. So a slow disk gets fewer, bigger checkpoints instead of
+   * a growing queue of fsyncs that the source's last write would wait for.
+   */
   checkpoint(): void {
     if (!this.alive) return;
+    if (this.requested - Atomics.load(this.done, 1) >= 2) return;
     this.requested++;
     this.worker.postMessage('checkpoint');
   }

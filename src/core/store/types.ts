@@ -152,8 +152,11 @@ export interface RunStore {
   /**
    * Writes what one read of a source produced, atomically: each run replaced,
    * appended to or kept as its `update` says; runs the read did not mention are
-   * removed. Runs are matched by key so that user annotations (label, note,
-   * star, hidden) survive a re-read. `files` become the source's cursors.
+   * removed, unless `parsed.complete` is false (one slice of a longer read, see
+   * FormatReader.read: the runs it does not mention are not reached yet and
+   * stay as they are). Runs are matched by key so that user annotations
+   * (label, note, star, hidden) survive a re-read. `files` become the source's
+   * cursors.
    */
   replaceSource(parsed: ParsedSource, files: FileCursor[], warnings?: IngestWarning[]): ReplaceSourceResult;
   removeSource(root: string): void;

@@ -6,6 +6,7 @@ import { crc32c, maskCrc, maskedCrc32c } from '../../../src/core/ingest/tensorbo
 import {
   FILE_START,
   frameRecord,
+  readRecordRangesFromHandle,
   readRecordsFromFile,
   RECORD_FOOTER_BYTES,
   RECORD_HEADER_BYTES,
@@ -191,6 +192,50 @@ test('reading a file in small windows gives the same records as one buffer, incl
   assert.equal(whole.records, 3);
   assert.equal(whole.warnings.length, 1);
   assert.equal(whole.cursor.offset, all.length);
+});
+
+test('a byte budget stops a read after whole records, and reads continued from its cursors give the records of one read', async () => {
+  const dir = makeTempDir();
+  // Small records, one bigger than the read-ahead room, garbage (a resync) in the middle, a damaged record, a cut tail.
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 200; i++) parts.push(frameRecord(payload(i % 17)));
+  parts.splice(50, 0, frameRecord(Buffer.alloc(100_000, 0x62)));
+  parts.splice(120, 0, Buffer.from('garbage bytes that are no record header at all'));
+  const damaged = frameRecord(payload(5));
+  damaged[RECORD_HEADER_BYTES] ^= 0xff;
+  parts.splice(160, 0, damaged);
+  parts.push(frameRecord(payload(3)).subarray(0, 10));
+  const content = Buffer.concat(parts);
+  const file = path.join(dir, 'records');
+  fs.writeFileSync(file, content);
+  const whole = collect(content);
+  for (const windowBytes of [16, 64, 1000, 1 << 20]) {
+    for (const maxBytes of [1, 333, 5000, 70_000, Infinity]) {
+      const label = `window ${windowBytes}, budget ${maxBytes}`;
+      const got: string[] = [];
+      const warnings: string[] = [];
+      let cursor: RecordCursor = FILE_START;
+      let reads = 0;
+      const handle = await fs.promises.open(file, 'r');
+      try {
+        for (;;) {
+          const r = await readRecordRangesFromHandle(handle, cursor, content.length, file, (bytes, start, end) => got.push(bytes.toString('utf8', start, end)), { windowBytes, maxBytes });
+          reads++;
+          warnings.push(...r.warnings.map((w) => w.message));
+          assert.ok(r.cursor.offset > cursor.offset || !r.truncated, `${label}: every read makes progress`);
+          cursor = r.cursor;
+          if (!r.truncated) break;
+          assert.ok(reads < 10_000, `${label}: reads end`);
+        }
+      } finally {
+        await handle.close();
+      }
+      if (maxBytes < content.length / 2) assert.ok(reads > 1, `${label}: the budget cut the read`);
+      assert.deepEqual(got, whole.got.map((g) => g.data), label);
+      assert.deepEqual(cursor, whole.cursor, label);
+      assert.deepEqual(warnings, whole.warnings.map((w) => w.message), label);
+    }
+  }
 });
 
 test('readRecordsFromFile stops at the size the file had when the read began', async () => {

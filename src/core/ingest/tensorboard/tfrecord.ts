@@ -214,30 +214,75 @@ export async function readRecordRangesFromHandle(
   let records = 0;
   let current = cursor;
   let bytesNeededAtCursor = RECORD_HEADER_BYTES;
-  let window: Buffer = Buffer.allocUnsafe(0);
   let truncated = false;
+  /** How many bytes to read at `offset` for the next window: within the budget, but always the whole record there. */
+  const windowAt = (offset: number, needed: number) => {
+    const budgetLeft = maxBytes - (offset - cursor.offset);
+    return Math.min(endOffset - offset, Math.max(Math.min(windowBytes, Math.max(budgetLeft, RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES)), needed));
+  };
+  // The bytes in hand: data = buffer[dataStart, dataEnd), file offset `position`.
+  let buffer: Buffer = Buffer.allocUnsafe(0);
+  let data: Buffer = buffer;
+  let position = cursor.offset;
+  let shortRead = false;
+  // The read of the bytes after `data`, started before `data` is scanned so
+  // that the disk (or the page cache copy) works while the CPU scans. It
+  // lands AHEAD_ROOM bytes into its buffer, so that the unfinished record at
+  // the end of `data` can be put in front of it without moving the rest.
+  let ahead: { buffer: Buffer; position: number; length: number; read: Promise<number> } | undefined;
+  const settleAhead = async () => {
+    if (!ahead) return;
+    const pending = ahead;
+    ahead = undefined;
+    await pending.read.catch(() => 0);
+    giveReadBuffer(pending.buffer);
+  };
 
   try {
     while (current.offset < endOffset) {
       options.signal?.throwIfAborted();
-      const budgetLeft = maxBytes - (current.offset - cursor.offset);
-      if (budgetLeft <= 0 && current.offset > cursor.offset) {
+      if (maxBytes - (current.offset - cursor.offset) <= 0 && current.offset > cursor.offset) {
         truncated = true;
         break;
       }
-      // Within the budget where it allows, but always the whole record at the cursor.
-      const window_ = Math.min(windowBytes, Math.max(budgetLeft, RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES));
-      const wanted = Math.min(endOffset - current.offset, Math.max(window_, bytesNeededAtCursor));
-      if (window.length < wanted) {
-        giveReadBuffer(window);
-        window = takeReadBuffer(wanted);
+      const wanted = windowAt(current.offset, bytesNeededAtCursor);
+      const tail = data.subarray(current.offset - position);
+      if (ahead && ahead.position === position + data.length && tail.length <= AHEAD_ROOM) {
+        // The next window: the unfinished record at the end of the last one, then what was read ahead.
+        const next = ahead;
+        ahead = undefined;
+        const got = await next.read;
+        next.buffer.set(tail, AHEAD_ROOM - tail.length);
+        giveReadBuffer(buffer);
+        buffer = next.buffer;
+        data = buffer.subarray(AHEAD_ROOM - tail.length, AHEAD_ROOM + got);
+        shortRead = got < next.length;
+        position = current.offset;
+      } else {
+        await settleAhead();
+        data = Buffer.allocUnsafe(0);
+        shortRead = false;
       }
-      const got = await readFully(handle, window, wanted, current.offset);
-      const scan = scanRecordRanges(window.subarray(0, got), current.offset, current, file, onRecord);
+      if (data.length < wanted && !shortRead) {
+        // No read-ahead (the first window, a record bigger than it, a file cut short): read here.
+        giveReadBuffer(buffer);
+        buffer = takeReadBuffer(wanted);
+        const got = await readFully(handle, buffer, 0, wanted, current.offset);
+        data = buffer.subarray(0, got);
+        shortRead = got < wanted;
+        position = current.offset;
+      }
+      const dataEnd = position + data.length;
+      const reachedEnd = dataEnd >= endOffset || shortRead;
+      if (!reachedEnd && maxBytes - (dataEnd - cursor.offset) > 0) {
+        const length = windowAt(dataEnd, 0);
+        const aheadBuffer = takeReadBuffer(AHEAD_ROOM + length);
+        ahead = { buffer: aheadBuffer, position: dataEnd, length, read: readFully(handle, aheadBuffer, AHEAD_ROOM, length, dataEnd) };
+      }
+      const scan = scanRecordRanges(data, position, current, file, onRecord);
       warnings.push(...scan.warnings);
       records += scan.records;
       bytesNeededAtCursor = scan.bytesNeededAtCursor;
-      const reachedEnd = current.offset + got >= endOffset || got < wanted;
       current = scan.cursor;
       // At the end of the range an incomplete record is the writer's unfinished
       // tail. Elsewhere the next window starts at it and is made big enough.
@@ -245,16 +290,20 @@ export async function readRecordRangesFromHandle(
     }
   } finally {
     // Records were handed over as ranges of the window, valid only during the call: done with it.
-    giveReadBuffer(window);
+    await settleAhead();
+    giveReadBuffer(buffer);
   }
   return { cursor: current, records, warnings, bytesNeededAtCursor, truncated };
 }
 
-/** Reads until `length` bytes or end of file (the file may have been truncated meanwhile). */
-async function readFully(handle: fs.promises.FileHandle, into: Buffer, length: number, position: number): Promise<number> {
+/** Room in front of a read-ahead buffer for the unfinished record of the window before it. */
+const AHEAD_ROOM = 64 * 1024;
+
+/** Reads `length` bytes at `position` into `into` from `at`, or up to the end of the file (it may have been truncated meanwhile). */
+async function readFully(handle: fs.promises.FileHandle, into: Buffer, at: number, length: number, position: number): Promise<number> {
   let total = 0;
   while (total < length) {
-    const { bytesRead } = await handle.read(into, total, length - total, position + total);
+    const { bytesRead } = await handle.read(into, at + total, length - total, position + total);
     if (bytesRead === 0) break;
     total += bytesRead;
   }
