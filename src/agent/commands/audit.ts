@@ -9,6 +9,7 @@ import { SqliteRegistryStore } from '../../core/registry/registryStore';
 import type { AuditEntry, RegistryStore } from '../../core/registry/types';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
+import { dispatchSubcommand } from '../subcommands';
 import { defaultDatabasePath } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { eventDetail } from './model';
@@ -189,27 +190,16 @@ export const auditCommand: Command = {
   flags: { ...FLAGS, help: GLOBAL_HELP.help },
   async run(args, io) {
     const name = args.positionals[0];
-    const sub = name ? SUBCOMMANDS[name] : undefined;
-    if (!name || !sub) {
-      if (!name && args.flags.has('help')) {
-        io.out(overview());
-        return 0;
-      }
-      if (name) io.err(`runlens audit: unknown subcommand "${name}"`);
-      io.err(overview());
-      return 1;
+    if (name && SUBCOMMANDS[name] && !args.flags.has('help') && args.positionals.length > 1) {
+      throw new UserError('bad-argument', `audit ${name} takes no further arguments (got ${args.positionals.slice(1).join(' ')})`);
     }
-    if (args.flags.has('help')) {
-      const spec: Record<string, FlagSpec> = { ...GLOBAL_HELP };
-      for (const f of sub.flags) spec[f] = { ...FLAGS[f], description: FLAGS[f].description.replace(/^[a-z/]+: /, '') };
-      io.out(helpFor(sub.usage, sub.summary, spec));
-      return 0;
-    }
-    for (const flag of args.flags.keys()) {
-      if (flag === 'db' || flag === 'help') continue;
-      if (!(sub.flags as string[]).includes(flag)) throw new UserError('bad-argument', `audit ${name} does not take --${flag} (see runlens audit ${name} --help)`);
-    }
-    if (args.positionals.length > 1) throw new UserError('bad-argument', `audit ${name} takes no further arguments (got ${args.positionals.slice(1).join(' ')})`);
-    return sub.run(args, io);
+    return dispatchSubcommand('audit', SUBCOMMANDS, args, io, {
+      overview,
+      help: (_name, sub) => {
+        const spec: Record<string, FlagSpec> = { ...GLOBAL_HELP };
+        for (const f of sub.flags) spec[f] = { ...FLAGS[f], description: FLAGS[f].description.replace(/^[a-z/]+: /, '') };
+        return helpFor(sub.usage, sub.summary, spec);
+      },
+    });
   },
 };

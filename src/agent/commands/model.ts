@@ -21,6 +21,7 @@ import { SqliteRunStore } from '../../core/store/sqliteStore';
 import { fromWire, type WireNumber } from '../../shared/wireNumbers';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
+import { dispatchSubcommand } from '../subcommands';
 import { defaultDatabasePath } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { formatBytes, formatNumber, toJson } from './modelFormat';
@@ -489,25 +490,6 @@ export const modelCommand: Command = {
   // `help` is declared here so that a CLI which lets commands with their own `help` flag print their help passes --help through.
   flags: { ...FLAGS, help: GLOBAL_HELP.help },
   async run(args, io) {
-    const name = args.positionals[0];
-    const sub = name ? SUBCOMMANDS[name] : undefined;
-    if (!name || !sub) {
-      if (!name && args.flags.has('help')) {
-        io.out(overview());
-        return 0;
-      }
-      if (name) io.err(`runlens model: unknown subcommand "${name}"`);
-      io.err(overview());
-      return 1;
-    }
-    if (args.flags.has('help')) {
-      io.out(subcommandHelp(name, sub));
-      return 0;
-    }
-    for (const flag of args.flags.keys()) {
-      if (flag === 'db' || flag === 'help') continue;
-      if (!(sub.flags as string[]).includes(flag)) throw new UserError('bad-argument', `model ${name} does not take --${flag} (see runlens model ${name} --help)`);
-    }
-    return sub.run(args, io);
+    return dispatchSubcommand('model', SUBCOMMANDS, args, io, { overview, help: subcommandHelp });
   },
 };
