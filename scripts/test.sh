@@ -3,6 +3,8 @@
 #  1. build + typecheck + lint (the lint config enforces the architecture)
 #  2. unit and integration tests (node:test): store, protocol, readers on the
 #     real corpus, the real agent process over stdio, the CLI, packaging
+#     (incl. a real OCI registry and Docker engine they start themselves,
+#     installed from Debian packages by scripts/setup-deploy-host.sh)
 #  3. extension tests in a real VS Code host (code-server + Debian chromium),
 #     installed from the npm registry and Debian packages by scripts/setup-vscode-host.sh
 # Set RUNLENS_SKIP_HOST_TESTS=1 to skip step 3 (for quick local loops only).
@@ -15,6 +17,9 @@ if [[ "${RUNLENS_SKIP_HOST_TESTS:-}" != 1 ]]; then
   echo "== VS Code host tools (chromium, Node 24, code-server; cached after the first run)"
   bash scripts/setup-vscode-host.sh
 fi
+
+echo "== push/deploy tools (Debian docker.io and docker-registry; installed once)"
+bash scripts/setup-deploy-host.sh
 
 echo "== build and typecheck"
 node scripts/build.mjs --tests
