@@ -393,6 +393,14 @@ export class SqliteRegistryStore implements RegistryStore {
     });
   }
 
+  recordEvents(request: { at: number; actor: string; check?: () => void; events: AuditDraft[] }): { auditSeqs: number[] } {
+    const at = Math.round(request.at);
+    return this.write(() => {
+      request.check?.();
+      return { auditSeqs: request.events.map((e) => this.append(e, at, request.actor)) };
+    });
+  }
+
   setAlias(request: AliasRequest): { previous: AliasRecord | null; current: AliasRecord | null; auditSeqs: number[] } {
     const at = Math.round(request.at);
     return this.write(() => {

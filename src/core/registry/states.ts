@@ -7,10 +7,15 @@ import { UserError } from '../errors';
 export const VERSION_STATES = ['pending', 'approved', 'rejected', 'pushed', 'deployed', 'archived'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
 
-/** The transition table. Archiving is allowed from every live state; archived is final. */
+/**
+ * The transition table. Archiving is allowed from every live state; archived is final.
+ * An approved version may be deployed without a push (the serving image is built on the
+ * user's own engine from the registered file); pushes and deployments after the first
+ * are audited as releases without changing the state (lifecycle.ts).
+ */
 export const TRANSITIONS: { readonly [S in VersionState]: readonly VersionState[] } = {
   pending: ['approved', 'rejected', 'archived'],
-  approved: ['pushed', 'archived'],
+  approved: ['pushed', 'deployed', 'archived'],
   rejected: ['archived'],
   pushed: ['deployed', 'archived'],
   deployed: ['archived'],

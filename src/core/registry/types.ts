@@ -97,7 +97,13 @@ export interface StoredSmokeReport {
   report: unknown;
 }
 
-export const AUDIT_KINDS = ['register', 'approve', 'reject', 'override', 'alias', 'push', 'deploy', 'rollback', 'archive'] as const;
+/**
+ * 'push' and 'deploy' record a version entering the pushed/deployed state (once);
+ * 'release' records every push or deployment action, successful or not (payload.action,
+ * payload.outcome), and changes no state: a version is pushed to several registries and
+ * deployed, rolled back and redeployed many times.
+ */
+export const AUDIT_KINDS = ['register', 'approve', 'reject', 'override', 'alias', 'push', 'deploy', 'rollback', 'archive', 'release'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /** One audit log entry as stored. `payload` is canonical JSON text; `hash` covers every other field. */
@@ -200,4 +206,6 @@ export interface RegistryStore {
   /** Entries in sequence order. */
   readAudit(options?: { fromSeq?: number; limit?: number }): AuditEntry[];
   auditHead(): { seq: number; hash: string } | null;
+  /** Appends audit entries that change no record (release actions), after `check` passes inside the write transaction. */
+  recordEvents(request: { at: number; actor: string; check?: () => void; events: AuditDraft[] }): { auditSeqs: number[] };
 }

@@ -28,7 +28,7 @@ test('two approvals at once leave exactly one recorded approval', async () => {
     const outcomes = [a, b].map((r) => r.code);
     assert.deepEqual([...outcomes].sort(), [0, 1], `round ${round}: one wins, one is refused (alice: ${a.code} ${a.stderr}; bob: ${b.code} ${b.stderr})`);
     const loser = a.code === 1 ? a : b;
-    assert.match(loser.stderr, new RegExp(`${ref} is already approved; from approved it can only become pushed or archived`), `round ${round}: ${loser.stderr}`);
+    assert.match(loser.stderr, new RegExp(`${ref} is already approved; from approved it can only become pushed or deployed or archived`), `round ${round}: ${loser.stderr}`);
 
     const shown = alice.json<{ state: string; decisions: { actor: string; reason: string }[]; smokeReports: unknown[] }>(['model', 'show', ref]);
     assert.equal(shown.state, 'approved');

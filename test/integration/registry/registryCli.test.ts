@@ -245,8 +245,8 @@ describe('aliases and states', () => {
 
   test('illegal transitions are refused, naming the current state and what it may become', () => {
     const cases: [string[], RegExp][] = [
-      [['model', 'reject', 'face@2', '--reason', 'late doubts'], /face@2 is approved and cannot become rejected: from approved it can only become pushed or archived/],
-      [['model', 'approve', 'face@1', '--reason', 'again'], /face@1 is already approved; from approved it can only become pushed or archived/],
+      [['model', 'reject', 'face@2', '--reason', 'late doubts'], /face@2 is approved and cannot become rejected: from approved it can only become pushed or deployed or archived/],
+      [['model', 'approve', 'face@1', '--reason', 'again'], /face@1 is already approved; from approved it can only become pushed or deployed or archived/],
       [['model', 'archive', 'face@1'], /face@1 is still production; move or remove that alias first/],
     ];
     for (const [args, message] of cases) {

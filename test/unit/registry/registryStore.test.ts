@@ -84,7 +84,7 @@ describe('versions', () => {
       // ...the second decides on what it saw; the store re-reads and refuses.
       assert.throws(
         () => rejectVersion(second, seenBySecond, { reason: 'too slow', actor: bob }),
-        (e: unknown) => e instanceof IllegalTransitionError && e.current === 'approved' && /face@1 is approved and cannot become rejected: from approved it can only become pushed or archived/.test(e.message),
+        (e: unknown) => e instanceof IllegalTransitionError && e.current === 'approved' && /face@1 is approved and cannot become rejected: from approved it can only become pushed or deployed or archived/.test(e.message),
       );
       // approveVersion on the stale object passes its early check and evaluates (the file does not exist, so
       // only --override gets it to the write); the transaction then finds the version approved.
@@ -122,8 +122,8 @@ describe('versions', () => {
     try {
       const v = register(registry, 'face');
       assert.throws(() => markPushed(registry, v, { actor: ada, details: { image: 'x' } }), /pending and cannot become pushed/);
+      assert.throws(() => markDeployed(registry, v, { actor: ada, details: {} }), /pending and cannot become deployed/);
       approve(registry, v);
-      assert.throws(() => markDeployed(registry, registry.getVersionById(v.id)!, { actor: ada, details: {} }), /approved and cannot become deployed/);
       const pushed = markPushed(registry, registry.getVersionById(v.id)!, { actor: ada, details: { image: 'registry.local/face:1' } });
       const deployed = markDeployed(registry, pushed, { actor: ada, details: { port: 8080 } });
       assert.equal(deployed.state, 'deployed');
