@@ -16,6 +16,7 @@ import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
 import { modelCommand } from './commands/model';
 import { smokeCommand } from './commands/smoke';
+import { parityCommand } from './commands/parity';
 import { watchCommand } from './commands/watch';
 import { defaultDatabasePath } from './paths';
 import { AgentServer } from './server';
@@ -170,6 +171,7 @@ const commands: Record<string, Command> = {
   watch: watchCommand,
   inspect: inspectCommand,
   smoke: smokeCommand,
+  parity: parityCommand,
   model: modelCommand,
   audit: auditCommand,
   demo: {

@@ -79,12 +79,12 @@ export const smokeCommand: Command = {
   },
 };
 
-function stringFlag(args: ParsedArgs, name: string): string | undefined {
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
   return typeof v === 'string' ? v : undefined;
 }
 
-function numberFlag(args: ParsedArgs, name: string, rule: { integer?: boolean; min: number }): number | undefined {
+export function numberFlag(args: ParsedArgs, name: string, rule: { integer?: boolean; min: number }): number | undefined {
   const text = stringFlag(args, name);
   if (text === undefined) return undefined;
   const v = Number(text);
@@ -94,7 +94,7 @@ function numberFlag(args: ParsedArgs, name: string, rule: { integer?: boolean; m
   return v;
 }
 
-function secondsFlag(args: ParsedArgs, name: string): number | undefined {
+export function secondsFlag(args: ParsedArgs, name: string): number | undefined {
   const seconds = numberFlag(args, name, { min: 0 });
   if (seconds === 0) throw new UserError('bad-argument', `--${name} must be more than 0 seconds`);
   return seconds === undefined ? undefined : Math.round(seconds * 1000);

@@ -120,6 +120,11 @@ export function decodeGoldenData(dtype: string, base64: string): ArrayLike<numbe
   return valuesOf(dtype, new ctor(aligned.buffer));
 }
 
+/** A runtime output as numbers (int64 and float16 converted), or as strings for string tensors. */
+export function tensorValues(tensor: OutputTensor): ArrayLike<number> | string[] {
+  return TYPED[tensor.dtype] ? valuesOf(tensor.dtype, tensor.data as ArrayLike<number>) : Array.from(tensor.data as ArrayLike<string>);
+}
+
 function valuesOf(dtype: string, data: ArrayLike<number | bigint>): ArrayLike<number> {
   if (dtype === 'float16') return Float64Array.from(data as ArrayLike<number>, halfToNumber);
   if (dtype === 'int64' || dtype === 'uint64') return Float64Array.from(data as ArrayLike<bigint>, (v) => Number(v));
@@ -134,7 +139,7 @@ export function compareWithGolden(file: string, golden: GoldenFile, actual: Outp
     if (got.dtype !== expected.dtype) return { ...base, problem: `dtype ${got.dtype}, golden ${expected.dtype}`, pass: false };
     if (got.dims.join('x') !== expected.dims.join('x')) return { ...base, problem: `shape [${got.dims.join(', ')}], golden [${expected.dims.join(', ')}]`, pass: false };
     const want = decodeGoldenData(expected.dtype, expected.data);
-    const have = TYPED[got.dtype] ? valuesOf(got.dtype, got.data as ArrayLike<number>) : Array.from(got.data as ArrayLike<string>);
+    const have = tensorValues(got);
     return compareValues(expected.name, want, have, tolerances);
   });
   for (const a of actual) {

@@ -12,7 +12,7 @@ import { describeFill, planInputs, shapeAt, DEFAULT_SEED, type DimSource, type I
 import { formatShape, inspectModel, type ModelInspection } from './inspect';
 import type { ExecutionProvider } from './ortRuntime';
 import type { OutputCheck } from './outputChecks';
-import type { BatchThroughput, SmokePhase, SmokeWorkerMessage, SmokeWorkerRequest, SmokeWorkerResult } from './smokeProtocol';
+import type { BatchThroughput, ParityWorkerRequest, ParityWorkerResult, SmokePhase, SmokeWorkerMessage, SmokeWorkerRequest, SmokeWorkerResult, WorkerRequest } from './smokeProtocol';
 import { summarizeLatency, type LatencySummary } from './stats';
 
 export const DEFAULT_RUNS = 50;
@@ -20,7 +20,19 @@ export const DEFAULT_WARMUP = 5;
 export const DEFAULT_TIMEOUT_S = 120;
 export const THROUGHPUT_BATCHES = [1, 8, 32];
 
-export interface SmokeOptions {
+/** How a worker is supervised: the same for smoke tests and parity checks. */
+export interface WorkerOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** `detail` names the configuration a parity check is at. */
+  onPhase?: (phase: SmokePhase, detail?: string) => void;
+  /** Called with the worker's process id once it is started (for logs). */
+  onWorkerStart?: (pid: number) => void;
+  /** The worker script to fork; the default sits next to this module (dist/ or out/). */
+  workerScript?: string;
+}
+
+export interface SmokeOptions extends WorkerOptions {
   ep?: ExecutionProvider;
   runs?: number;
   warmup?: number;
@@ -29,18 +41,11 @@ export interface SmokeOptions {
   seed?: number;
   /** onnxruntime intra-op threads; unset = the runtime's default. */
   threads?: number;
-  timeoutMs?: number;
-  signal?: AbortSignal;
   saveGolden?: string;
   golden?: string;
   tolerances?: Partial<Tolerances>;
   /** Batch sizes for throughput when the batch dim is dynamic. */
   batchSizes?: number[];
-  onPhase?: (phase: SmokePhase) => void;
-  /** Called with the worker's process id once it is started (for logs). */
-  onWorkerStart?: (pid: number) => void;
-  /** The worker script to fork; the default sits next to this module (dist/ or out/). */
-  workerScript?: string;
 }
 
 export interface PlannedInputReport {
@@ -90,19 +95,36 @@ export function defaultWorkerScript(): string {
   return path.join(__dirname, 'smokeWorker.js');
 }
 
-export async function runSmokeTest(modelPath: string, options: SmokeOptions = {}): Promise<SmokeReport> {
-  const runs = options.runs ?? DEFAULT_RUNS;
-  const warmup = options.warmup ?? DEFAULT_WARMUP;
+/** Checks --runs and --warmup (shared by smoke tests and parity checks). */
+export function checkRunCounts(runs: number, warmup: number): void {
   if (!Number.isInteger(runs) || runs < 1) throw new UserError('bad-argument', `--runs must be a whole number of at least 1, not ${runs}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new UserError('bad-argument', `--warmup must be a whole number of at least 0, not ${warmup}`);
-  const tolerances: Tolerances = { atol: options.tolerances?.atol ?? DEFAULT_ATOL, rtol: options.tolerances?.rtol ?? DEFAULT_RTOL };
+}
 
+/** Inspects a model about to be run, refusing it (naming the files) when external data it needs is missing. */
+export function inspectRunnable(modelPath: string): ModelInspection {
   const inspection = inspectModel(modelPath);
   const missing = inspection.externalData.filter((e) => !e.exists);
   if (missing.length > 0) {
     const list = missing.slice(0, 3).map((m) => `${m.path} (tensor "${m.tensor}")`).join(', ');
     throw new UserError('not-found', `${inspection.file}: ${missing.length} external data file reference(s) point to missing files: ${list}${missing.length > 3 ? ', …' : ''}; copy them next to the model`);
   }
+  return inspection;
+}
+
+/** The model facts every run report repeats. */
+export function modelFacts(inspection: ModelInspection): SmokeReport['model'] {
+  const { file, fileSize, sha256, irVersion, opset, producerName, producerVersion } = inspection;
+  return { file, fileSize, sha256, irVersion, opset, producerName, producerVersion };
+}
+
+export async function runSmokeTest(modelPath: string, options: SmokeOptions = {}): Promise<SmokeReport> {
+  const runs = options.runs ?? DEFAULT_RUNS;
+  const warmup = options.warmup ?? DEFAULT_WARMUP;
+  checkRunCounts(runs, warmup);
+  const tolerances: Tolerances = { atol: options.tolerances?.atol ?? DEFAULT_ATOL, rtol: options.tolerances?.rtol ?? DEFAULT_RTOL };
+
+  const inspection = inspectRunnable(modelPath);
   const plan = planInputs(inspection.inputs, options.shapes, options.seed ?? DEFAULT_SEED);
   // Read the golden file before running, so a bad path fails in milliseconds, not after the runs.
   const golden = options.golden ? readGolden(options.golden) : null;
@@ -154,8 +176,8 @@ function goldenNotes(golden: GoldenFile, inspection: ModelInspection, plan: Inpu
   return notes;
 }
 
-interface WorkerOutcome {
-  result: SmokeWorkerResult;
+export interface WorkerOutcome<R> {
+  result: R;
   startToFirstResultMs: number | null;
   stderr: string[];
 }
@@ -173,14 +195,18 @@ const PHASE_WORDS: Record<SmokePhase, string> = {
   batches: 'measuring batch throughput',
 };
 
+type ResultOf<R extends WorkerRequest> = R extends ParityWorkerRequest ? ParityWorkerResult : SmokeWorkerResult;
+
+const JOB_WORDS: Record<WorkerRequest['type'], string> = { run: 'smoke test', parity: 'EP parity check' };
+
 /** Runs the worker process and supervises it: timeout, cancellation, crash. */
-function runWorker(request: SmokeWorkerRequest, options: SmokeOptions): Promise<WorkerOutcome> {
+export function runWorker<R extends WorkerRequest>(request: R, options: WorkerOptions): Promise<WorkerOutcome<ResultOf<R>>> {
   const script = options.workerScript ?? defaultWorkerScript();
   if (!fs.existsSync(script)) throw new UserError('not-found', `the smoke-test worker ${script} is missing; rebuild RunLens (npm run build)`);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_S * 1000;
   if (options.signal?.aborted) return Promise.reject(new SmokeCancelledError());
 
-  return new Promise<WorkerOutcome>((resolve, reject) => {
+  return new Promise<WorkerOutcome<ResultOf<R>>>((resolve, reject) => {
     const started = performance.now();
     // execArgv: [] so flags of the parent (--test, --inspect) do not follow the worker.
     const child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
@@ -209,7 +235,7 @@ function runWorker(request: SmokeWorkerRequest, options: SmokeOptions): Promise<
     const timer = setTimeout(() => {
       kill();
       settle(() =>
-        reject(new UserError('bad-argument', `smoke test timed out after ${formatSeconds(timeoutMs)} while ${PHASE_WORDS[phase]}; the worker was stopped. A larger --timeout may help if the model is just slow${tailText(stderr)}`)),
+        reject(new UserError('bad-argument', `${JOB_WORDS[request.type]} timed out after ${formatSeconds(timeoutMs)} while ${PHASE_WORDS[phase]}; the worker was stopped. A larger --timeout may help if the model is just slow${tailText(stderr)}`)),
       );
     }, timeoutMs);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -218,13 +244,15 @@ function runWorker(request: SmokeWorkerRequest, options: SmokeOptions): Promise<
       switch (message.type) {
         case 'phase':
           phase = message.phase;
-          options.onPhase?.(phase);
+          options.onPhase?.(phase, message.detail);
           return;
         case 'first-result':
           firstResultMs = performance.now() - started;
           return;
         case 'result':
-          settle(() => resolve({ result: message.result, startToFirstResultMs: firstResultMs, stderr: stderr.lines() }));
+        case 'parity-result':
+          // The worker answers the kind of job it was sent ('run' → 'result', 'parity' → 'parity-result').
+          settle(() => resolve({ result: message.result as ResultOf<R>, startToFirstResultMs: firstResultMs, stderr: stderr.lines() }));
           // The worker exits by itself; make sure a runtime stuck in its teardown does not linger.
           setTimeout(kill, 5000).unref();
           return;
@@ -260,7 +288,7 @@ function runWorker(request: SmokeWorkerRequest, options: SmokeOptions): Promise<
   });
 }
 
-function inputsHint(request: SmokeWorkerRequest, phase: SmokePhase): string {
+function inputsHint(request: WorkerRequest, phase: SmokePhase): string {
   if (phase !== 'first-run') return '';
   const shapes = request.plan.inputs.map((i) => `${i.name}=${shapeAt(i).join('x') || 'scalar'}`).join(',');
   return `. The synthetic inputs were ${shapes}; if the model needs other shapes, pass them with --shape`;
@@ -294,7 +322,7 @@ class LineTail {
   }
 }
 
-function assemble(inspection: ModelInspection, plan: InputPlan, request: SmokeWorkerRequest, worker: WorkerOutcome, golden: SmokeReport['golden']): SmokeReport {
+function assemble(inspection: ModelInspection, plan: InputPlan, request: SmokeWorkerRequest, worker: WorkerOutcome<SmokeWorkerResult>, golden: SmokeReport['golden']): SmokeReport {
   const { result } = worker;
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -310,24 +338,9 @@ function assemble(inspection: ModelInspection, plan: InputPlan, request: SmokeWo
     problems.push(`outputs differ from the golden file ${golden.comparison.file}: ${failing.join(', ')}`);
   }
   return {
-    model: {
-      file: inspection.file,
-      fileSize: inspection.fileSize,
-      sha256: inspection.sha256,
-      irVersion: inspection.irVersion,
-      opset: inspection.opset,
-      producerName: inspection.producerName,
-      producerVersion: inspection.producerVersion,
-    },
+    model: modelFacts(inspection),
     seed: plan.seed,
-    inputs: plan.inputs.map((i) => ({
-      name: i.name,
-      dtype: i.dtype,
-      declared: formatShape(i.dims.map((d) => d.declared)),
-      shape: shapeAt(i),
-      choices: i.dims.filter((d) => d.source !== 'declared').map((d) => `${d.declared.kind === 'symbol' ? d.declared.name : '?'}=${d.value} (${SOURCE_WORDS[d.source]})`),
-      fill: describeFill(i.fill, i.dtype),
-    })),
+    inputs: describePlannedInputs(plan),
     runtime: { version: result.runtimeVersion, backends: result.backends },
     ep: result.ep,
     loadMs: result.loadMs,
@@ -344,6 +357,18 @@ function assemble(inspection: ModelInspection, plan: InputPlan, request: SmokeWo
     problems,
     warnings,
   };
+}
+
+/** The inputs as a report shows them: shapes used, and how each dynamic dim was chosen. */
+export function describePlannedInputs(plan: InputPlan): PlannedInputReport[] {
+  return plan.inputs.map((i) => ({
+    name: i.name,
+    dtype: i.dtype,
+    declared: formatShape(i.dims.map((d) => d.declared)),
+    shape: shapeAt(i),
+    choices: i.dims.filter((d) => d.source !== 'declared').map((d) => `${d.declared.kind === 'symbol' ? d.declared.name : '?'}=${d.value} (${SOURCE_WORDS[d.source]})`),
+    fill: describeFill(i.fill, i.dtype),
+  }));
 }
 
 const SOURCE_WORDS: Record<DimSource, string> = {

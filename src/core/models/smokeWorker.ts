@@ -3,13 +3,26 @@
 // runtime can crash (SIGSEGV, abort) or hang on a bad model; the agent only
 // loses a child it can kill. Started by smoke.ts with `fork()`; it reads one
 // SmokeWorkerRequest over IPC, reports phases as it goes, sends one result or
-// one failure, and exits.
+// one failure, and exits. The same process also runs EP parity checks (one
+// model, the same inputs, several session configurations in turn).
 import { Worker } from 'node:worker_threads';
 import { materializeInputs, type InputPlan, type InputTensor } from './inputs';
 import type { TensorSpec } from './inspect';
 import { checkOutput } from './outputChecks';
-import { explainProviderFailure, firstLine, listBackends, loadOnnxRuntime, type BackendInfo, type ExecutionProvider, type OrtModule } from './ortRuntime';
-import type { BatchThroughput, OutputTensor, SmokePhase, SmokeWorkerMessage, SmokeWorkerRequest, SmokeWorkerResult } from './smokeProtocol';
+import { acceleratedBackends, explainProviderFailure, firstLine, listBackends, loadOnnxRuntime, type BackendInfo, type ExecutionProvider, type OrtModule } from './ortRuntime';
+import type {
+  BatchThroughput,
+  OutputTensor,
+  ParityConfig,
+  ParityRun,
+  ParityWorkerRequest,
+  ParityWorkerResult,
+  SmokePhase,
+  SmokeWorkerMessage,
+  SmokeWorkerRequest,
+  SmokeWorkerResult,
+  WorkerRequest,
+} from './smokeProtocol';
 import { percentile } from './stats';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
@@ -85,6 +98,81 @@ export async function runSmokeWorker(request: SmokeWorkerRequest, send: (message
     }
   } catch (e) {
     throw Object.assign(e instanceof Error ? e : new Error(String(e)), { phase });
+  }
+}
+
+/**
+ * Runs the reference configuration and then each candidate on the same input
+ * tensors. A candidate whose session cannot be created is reported as
+ * unavailable with the reason in plain words; only the reference must run.
+ */
+export async function runParityWorker(request: ParityWorkerRequest, send: (message: SmokeWorkerMessage) => void): Promise<ParityWorkerResult> {
+  let phase: SmokePhase = 'loading-runtime';
+  const enter = (next: SmokePhase, detail?: string) => {
+    phase = next;
+    send({ type: 'phase', phase, detail });
+  };
+  try {
+    enter('loading-runtime');
+    const ort = loadOnnxRuntime();
+    const backends = listBackends(ort);
+    const candidates = request.candidates ?? acceleratedBackends(backends).map((ep): ParityConfig => ({ label: ep, ep }));
+    const feeds = toFeeds(ort, materializeInputs(request.plan));
+
+    const reference = await measureConfiguration(ort, request, request.reference, feeds, backends, enter);
+    if (reference.status === 'unavailable') throw new RuntimeFailure(`the reference (${request.reference.label}) could not load the model: ${reference.reason}`);
+    if (reference.status === 'failed') throw new RuntimeFailure(`the reference (${request.reference.label}) could not run the model: ${reference.error}`);
+    const measured: ParityRun[] = [];
+    for (const candidate of candidates) measured.push(await measureConfiguration(ort, request, candidate, feeds, backends, enter));
+    return { runtimeVersion: ort.env.versions?.node ?? 'unknown', backends, reference, candidates: measured };
+  } catch (e) {
+    throw Object.assign(e instanceof Error ? e : new Error(String(e)), { phase });
+  }
+}
+
+async function measureConfiguration(
+  ort: OrtModule,
+  request: ParityWorkerRequest,
+  config: ParityConfig,
+  feeds: Feeds,
+  backends: BackendInfo[],
+  enter: (phase: SmokePhase, detail: string) => void,
+): Promise<ParityRun> {
+  enter('loading-model', config.label);
+  let started = performance.now();
+  let session: Session;
+  try {
+    session = await ort.InferenceSession.create(request.modelPath, {
+      logSeverityLevel: 2,
+      executionProviders: [config.ep],
+      ...(config.graphOptimizationLevel ? { graphOptimizationLevel: config.graphOptimizationLevel } : {}),
+      ...(config.threads ? { intraOpNumThreads: config.threads } : {}),
+    });
+  } catch (e) {
+    // The CPU provider always exists: its failure is the model's, not the machine's.
+    if (config.ep === 'cpu') throw new RuntimeFailure(`onnxruntime could not load the model: ${messageOf(e)}`);
+    return { config, status: 'unavailable', reason: explainProviderFailure(config.ep, messageOf(e), backends) };
+  }
+  const loadMs = performance.now() - started;
+  try {
+    enter('first-run', config.label);
+    started = performance.now();
+    let outputs = await session.run(feeds);
+    const firstRunMs = performance.now() - started;
+    enter('warmup', config.label);
+    for (let i = 0; i < request.warmup; i++) outputs = await session.run(feeds);
+    enter('timing', config.label);
+    const timesMs: number[] = [];
+    for (let i = 0; i < request.runs; i++) {
+      started = performance.now();
+      outputs = await session.run(feeds);
+      timesMs.push(performance.now() - started);
+    }
+    return { config, status: 'ran', loadMs, firstRunMs, timesMs, outputs: copyOutputs(outputs) };
+  } catch (e) {
+    return { config, status: 'failed', error: firstLine(messageOf(e)), loadMs };
+  } finally {
+    await session.release().catch(() => undefined);
   }
 }
 
@@ -197,10 +285,12 @@ function startWorker(): void {
   }
   const send = (message: SmokeWorkerMessage) => channel(message);
   const parentPid = process.ppid;
-  process.once('message', (request: SmokeWorkerRequest) => {
+  process.once('message', (request: WorkerRequest) => {
     startWatchdog(parentPid, request.deadline);
-    runSmokeWorker(request, send).then(
-      (result) => channel({ type: 'result', result } satisfies SmokeWorkerMessage, undefined, {}, () => process.exit(0)),
+    const job: Promise<SmokeWorkerMessage> =
+      request.type === 'parity' ? runParityWorker(request, send).then((result) => ({ type: 'parity-result', result })) : runSmokeWorker(request, send).then((result) => ({ type: 'result', result }));
+    job.then(
+      (message) => channel(message, undefined, {}, () => process.exit(0)),
       (e: unknown) => {
         const phase = (e as { phase?: SmokePhase }).phase ?? 'starting';
         const message = isUserFixable(e) ? messageOf(e) : String((e as Error)?.stack ?? e);
