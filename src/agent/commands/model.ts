@@ -25,6 +25,7 @@ import { dispatchSubcommand } from '../subcommands';
 import { defaultDatabasePath } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { formatBytes, formatNumber, toJson } from './modelFormat';
+import { runModelPull, runModelPush } from './modelPush';
 
 const FLAGS = {
   name: { value: true, description: 'register: the model name (versions are numbered per name)' },
@@ -37,6 +38,12 @@ const FLAGS = {
   override: { value: false, description: 'approve: approve although policy rules fail (the failing rules and the reason are recorded)' },
   remove: { value: false, description: 'alias: remove the alias instead of moving it' },
   alias: { value: true, description: 'rollback: the alias to roll back (default production)' },
+  to: { value: true, description: 'push: where to, REGISTRY/REPOSITORY[:TAG] (tag default: vVERSION)' },
+  'plain-http': { value: false, description: 'push/pull: plain HTTP to a registry that is not on loopback (loopback always uses HTTP)' },
+  username: { value: true, description: 'push/pull: registry user (with --password-stdin); default: your Docker config' },
+  'password-stdin': { value: false, description: 'push/pull: read the registry password or token from stdin' },
+  out: { value: true, description: 'pull: the folder to write the layers into' },
+  digest: { value: true, description: 'pull: the manifest digest the artifact must have (sha256:...)' },
   json: { value: false, description: 'print JSON' },
 } satisfies Record<string, FlagSpec>;
 
@@ -433,6 +440,23 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       });
     },
   },
+
+  push: {
+    usage: 'runlens model push REF --to REGISTRY/REPOSITORY[:TAG] [--plain-http] [--username USER --password-stdin] [--json] [--db FILE]',
+    summary:
+      'Push an approved version to an OCI registry as an artifact (the model file, a model card with lineage and approval, the latest smoke-test report). ' +
+      'Refused unless the version is approved and its file is unchanged since registration. Credentials: --username with --password-stdin, else your Docker config ' +
+      '(including credential helpers). Prints the digest and the pinned reference REGISTRY/REPOSITORY@sha256:...; every attempt is audited.',
+    flags: ['to', 'plain-http', 'username', 'password-stdin', 'json'],
+    run: runModelPush,
+  },
+
+  pull: {
+    usage: 'runlens model pull REGISTRY/REPOSITORY[:TAG|@DIGEST] --out DIR [--digest sha256:...] [--plain-http] [--username USER --password-stdin] [--json]',
+    summary: "Pull a pushed model artifact into DIR, verifying the manifest's digest (against --digest too, when given) and every layer's sha256 while it streams.",
+    flags: ['out', 'digest', 'plain-http', 'username', 'password-stdin', 'json'],
+    run: runModelPull,
+  },
 };
 
 /** Ctrl+C stops the smoke-test workers and records nothing (exit 130), as `runlens smoke` does. */
@@ -481,7 +505,7 @@ function overview(): string {
 }
 
 export const modelCommand: Command = {
-  usage: 'runlens model register|list|show|evaluate|approve|reject|alias|rollback|archive ... [--db FILE]',
+  usage: 'runlens model register|list|show|evaluate|approve|reject|alias|rollback|archive|push|pull ... [--db FILE]',
   summary:
     'The model registry: register versions of a model file with their run, git state and datasets; evaluate the approval policy; approve or reject with a recorded reason; ' +
     'move aliases (candidate, staging, production); archive. Every change is appended to the tamper-evident audit log (runlens audit). ' +

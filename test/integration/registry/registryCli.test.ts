@@ -355,7 +355,7 @@ describe('help', () => {
     assert.match(top.stdout, /^\s+model\s/m);
     assert.match(top.stdout, /^\s+audit\s/m);
     for (const [command, subs] of [
-      ['model', ['register', 'list', 'show', 'evaluate', 'approve', 'reject', 'alias', 'rollback', 'archive']],
+      ['model', ['register', 'list', 'show', 'evaluate', 'approve', 'reject', 'alias', 'rollback', 'archive', 'push', 'pull']],
       ['audit', ['verify', 'export', 'list']],
     ] as const) {
       const overview = cli.run([command, '--help']);
