@@ -12,7 +12,8 @@ import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestH
 import { AGENT_VERSION } from './version';
 import { pickHeadlineKeys } from '../core/runs/headline';
 import { toWire, toWireDeep } from '../shared/wireNumbers';
-import { inspectCached, listModels, smokeAndRecord } from './modelHandlers';
+import { inspectCached, latestResults, listModels, parityAndRecord, smokeAndRecord } from './modelHandlers';
+import { goldenStatus } from '../core/models/golden';
 import { RegistryService } from './registryHandlers';
 import { LiveIngest } from './watch/liveIngest';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
@@ -196,6 +197,19 @@ export class AgentServer {
         this.log('info', `smoke ${params.path}: ${report.pass ? 'PASS' : 'FAIL'} on ${report.ep.used}, p50 ${report.latency.p50Ms.toFixed(3)} ms`);
         return toWireDeep(report);
       },
+      'models/parity': async (params, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        const started = Date.now();
+        // Progress has no fixed length (one pass per provider): the message says where it is.
+        const report = await parityAndRecord(this.store, params, abort.signal, (message) => {
+          void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'smoke', done: 0, total: 0, message });
+        });
+        const verdicts = report.candidates.map((c) => `${c.label} ${c.status === 'ran' ? (c.pass ? 'pass' : 'FAIL') : c.status}`).join(', ');
+        this.log('info', `parity ${params.path}: ${report.pass ? 'PASS' : 'FAIL'} (${verdicts || 'no other provider'}) in ${Date.now() - started} ms`);
+        return toWireDeep(report);
+      },
+      'models/results': (params) => ({ ...latestResults(this.store, params.path), golden: goldenStatus(params.path) }),
       'series/downsampled': (params) => downsampledSeries(this.store, params),
       'compare/summary': (params) => compareSummary(this.store, params),
       'compare/divergence': (params) => compareDivergence(this.store, params),

@@ -162,6 +162,31 @@ export interface SmokeParams {
   warmup?: number;
   /** `name=1x3x224x224,other=...`, as on the command line. */
   shapes?: string;
+  /** Save this run's outputs as the golden file at this path. */
+  saveGolden?: string;
+  /** Compare the outputs with the golden file at this path. */
+  golden?: string;
+}
+
+export interface ParityParams {
+  path: string;
+  /** Providers to compare with CPU; default: every other provider the runtime lists. */
+  eps?: string[];
+  runs?: number;
+  warmup?: number;
+  shapes?: string;
+  atol?: number;
+  rtol?: number;
+}
+
+/** The latest stored results of one model, for its card. */
+export interface ModelResults {
+  /** A SmokeReport in wire form, or null. */
+  smoke: unknown;
+  /** A ParityReport in wire form, or null. */
+  parity: unknown;
+  /** The model's golden file (`MODEL.golden.json` beside it) and when it was written. */
+  golden: { path: string; exists: boolean; createdAt: string | null };
 }
 
 /** Model registry requests; each `workspace` is where the approver's identity and the policy file come from. */
@@ -197,6 +222,9 @@ export type AgentRequest =
   | { method: 'models/inspect'; params: { path: string }; result: unknown }
   /** A SmokeReport (src/core/models/smoke.ts) through toWireDeep; kept in the store. */
   | { method: 'models/smoke'; params: SmokeParams; result: unknown }
+  /** A ParityReport (src/core/models/parity.ts) through toWireDeep; kept in the store. */
+  | { method: 'models/parity'; params: ParityParams; result: unknown }
+  | { method: 'models/results'; params: { path: string }; result: ModelResults }
   | { method: 'watch/start'; params: WatchParams; result: WatchStatus }
   | { method: 'watch/setPaused'; params: { paused: boolean }; result: WatchStatus }
   | { method: 'watch/stop'; params: Record<string, never>; result: WatchStatus }
@@ -239,6 +267,8 @@ export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestPara
   'models/list': new RequestType('models/list'),
   'models/inspect': new RequestType('models/inspect'),
   'models/smoke': new RequestType('models/smoke'),
+  'models/parity': new RequestType('models/parity'),
+  'models/results': new RequestType('models/results'),
   'registry/models': new RequestType('registry/models'),
   'registry/versions': new RequestType('registry/versions'),
   'registry/register': new RequestType('registry/register'),

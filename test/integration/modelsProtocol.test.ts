@@ -74,3 +74,40 @@ test('a smoke test of a broken file is an error naming it, and the agent keeps w
   const { models } = await agent.request('models/list', { roots: [ws] });
   assert.equal(models.length, 4);
 });
+
+test('models/parity compares providers in the worker; models/results returns it next to the last smoke test, which it does not replace', { timeout: 120_000 }, async () => {
+  const model = path.join(ws, 'ppocr_mobile_v2_cls.onnx');
+  const before = (await agent.request('models/list', { roots: [ws] })).models.find((m) => m.path === model)!.lastSmoke;
+  const from = agent.notifications.length;
+  // A second CPU session with the same options agrees exactly; dml does not exist on this platform.
+  const report = (await agent.request('models/parity', { path: model, eps: ['cpu', 'dml'], runs: 5, warmup: 1 })) as {
+    pass: boolean;
+    compared: number;
+    candidates: { label: string; status: string; reason: string | null; outputs: { name: string; maxAbsDiff: number }[] }[];
+  };
+  assert.equal(report.pass, true);
+  assert.equal(report.compared, 1);
+  assert.deepEqual(report.candidates.map((c) => [c.label, c.status]), [['cpu', 'ran'], ['dml', 'unavailable']]);
+  assert.deepEqual(report.candidates[0].outputs.map((o) => [o.name, o.maxAbsDiff]), [['softmax_0.tmp_0', 0]]);
+  assert.match(report.candidates[1].reason!, /Windows/);
+  assert.ok(agent.notifications.slice(from).some((n) => n.method === 'agent/progress' && /^dml: loading-model$/.test(n.params.message)), 'progress names the provider');
+
+  const results = await agent.request('models/results', { path: model });
+  assert.deepEqual(results.parity, JSON.parse(JSON.stringify(report)), 'the stored parity report is the one returned');
+  assert.equal((results.smoke as { ep: { used: string } }).ep.used, 'cpu', 'the last smoke test is still there');
+  assert.deepEqual(results.golden, { path: path.join(ws, 'ppocr_mobile_v2_cls.golden.json'), exists: false, createdAt: null });
+  const after = (await agent.request('models/list', { roots: [ws] })).models.find((m) => m.path === model)!.lastSmoke;
+  assert.deepEqual(after, before, "a parity check is not the model's last smoke test");
+});
+
+test('a smoke test can save the golden file beside the model, and models/results reports it', { timeout: 120_000 }, async () => {
+  const model = path.join(ws, 'silero_vad_v5.onnx');
+  const golden = path.join(ws, 'silero_vad_v5.golden.json');
+  await agent.request('models/smoke', { path: model, runs: 3, warmup: 0, saveGolden: golden });
+  const saved = await agent.request('models/results', { path: model });
+  assert.equal(saved.golden.exists, true);
+  assert.ok(saved.golden.createdAt && !Number.isNaN(Date.parse(saved.golden.createdAt)));
+  const compared = (await agent.request('models/smoke', { path: model, runs: 3, warmup: 0, golden })) as { golden: { comparison: { pass: boolean } } };
+  assert.equal(compared.golden.comparison.pass, true);
+  assert.equal(((await agent.request('models/results', { path: model })).smoke as { golden: { comparison: { pass: boolean } } }).golden.comparison.pass, true);
+});

@@ -197,3 +197,19 @@ function halfToNumber(bits: number): number {
   if (exp === 0x1f) return frac ? NaN : sign * Infinity;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
+
+/** Where the model card keeps a model's golden outputs: beside it, as MODEL.golden.json. */
+export function goldenPathFor(modelPath: string): string {
+  return modelPath.replace(/\.onnx$/i, '') + '.golden.json';
+}
+
+/** Whether a model has a golden file at the usual place, and when it was written (its own createdAt). */
+export function goldenStatus(modelPath: string): { path: string; exists: boolean; createdAt: string | null } {
+  const file = goldenPathFor(path.resolve(modelPath));
+  if (!fs.existsSync(file)) return { path: file, exists: false, createdAt: null };
+  try {
+    return { path: file, exists: true, createdAt: readGolden(file).createdAt ?? null };
+  } catch {
+    return { path: file, exists: true, createdAt: null };
+  }
+}

@@ -14,6 +14,7 @@ import type {
   ExperimentGroup,
   FileCursor,
   SmokeTestRecord,
+  ModelCheckKind,
   RunAnnotation,
   SeriesChange,
   ReplaceSourceResult,
@@ -27,6 +28,7 @@ import type {
   StepRange,
   StoreStats,
 } from './types';
+import { PARITY_PROVIDER_PREFIX } from './types';
 
 export interface OpenStoreOptions {
   /** How long to wait for another process's lock before giving up. */
@@ -803,14 +805,14 @@ export class SqliteRunStore implements RunStore {
     }).immediate();
   }
 
-  latestSmokeTests(modelPaths: readonly string[]): Map<string, SmokeTestRecord> {
+  latestSmokeTests(modelPaths: readonly string[], kind: ModelCheckKind = 'smoke'): Map<string, SmokeTestRecord> {
     const out = new Map<string, SmokeTestRecord>();
     const query = this.db.prepare(
       `SELECT m.path, m.sha256, t.started_at, t.provider, t.passed, t.report FROM smoke_tests t JOIN models m ON m.id = t.model_id
-       WHERE m.path = ? ORDER BY t.started_at DESC, t.id DESC LIMIT 1`,
+       WHERE m.path = ? AND (substr(t.provider, 1, length(?)) = ?) = ? ORDER BY t.started_at DESC, t.id DESC LIMIT 1`,
     );
     for (const p of modelPaths) {
-      const row = query.get(p) as { path: string; sha256: string; started_at: number; provider: string; passed: number; report: string } | undefined;
+      const row = query.get(p, PARITY_PROVIDER_PREFIX, PARITY_PROVIDER_PREFIX, kind === 'parity' ? 1 : 0) as { path: string; sha256: string; started_at: number; provider: string; passed: number; report: string } | undefined;
       if (row) out.set(p, { modelPath: row.path, sha256: row.sha256, startedAt: row.started_at, provider: row.provider, passed: row.passed === 1, report: row.report });
     }
     return out;

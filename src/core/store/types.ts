@@ -132,6 +132,15 @@ export interface RunAnnotation {
   hidden?: boolean;
 }
 
+/**
+ * Parity checks share the smoke-test table (same model row, same report
+ * column); their provider column reads "parity:" and the providers compared,
+ * which keeps them out of the latest smoke test.
+ */
+export const PARITY_PROVIDER_PREFIX = 'parity:';
+
+export type ModelCheckKind = 'smoke' | 'parity';
+
 /** One smoke test of one model file, as stored (the report is the agent's JSON). */
 export interface SmokeTestRecord {
   modelPath: string;
@@ -178,7 +187,8 @@ export interface RunStore {
   /** Keeps a smoke test's result with the model file it ran on (path + content hash). */
   recordSmokeTest(record: SmokeTestRecord, size: number): void;
   /** The newest smoke test of each of these model files. */
-  latestSmokeTests(modelPaths: readonly string[]): Map<string, SmokeTestRecord>;
+  /** The latest smoke test (or, with kind 'parity', the latest parity check) of each model. */
+  latestSmokeTests(modelPaths: readonly string[], kind?: ModelCheckKind): Map<string, SmokeTestRecord>;
 }
 
 export type { RunStatus };
