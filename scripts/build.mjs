@@ -52,6 +52,19 @@ await Promise.all([
     target: 'node18',
     external: ['onnxruntime-node'],
   }),
+  // The serving server and the gray-release router, copied into serving
+  // images (src/core/deploy/image.ts); onnxruntime-node travels beside them.
+  ...['serve', 'router'].map((name) =>
+    esbuild.build({
+      ...common,
+      entryPoints: [`src/serve/${name === 'serve' ? 'server' : 'router'}.ts`],
+      outfile: `dist/${name}.js`,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node18',
+      external: ['onnxruntime-node'],
+    }),
+  ),
   existsSync(path.join(root, 'webview/main.ts')) && esbuild.build({
     ...common,
     entryPoints: ['webview/main.ts'],
