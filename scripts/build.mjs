@@ -1,7 +1,8 @@
 // One build entry for everything:
 //   dist/extension.js  the VS Code extension (vscode external; no native modules)
 //   dist/agent.js      the local agent and `runlens` CLI (native modules external)
-//   dist/webview.js    the panels' UI
+//   dist/webview.js    the comparison panel's UI
+//   dist/modelCard.js  the model card's UI
 //   out/               tsc output of src, test and bench (with --tests) for node:test and the host suites
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -69,6 +70,15 @@ await Promise.all([
     ...common,
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    loader: { '.css': 'text' },
+  }),
+  existsSync(path.join(root, 'webview/modelCard/main.ts')) && esbuild.build({
+    ...common,
+    entryPoints: ['webview/modelCard/main.ts'],
+    outfile: 'dist/modelCard.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

@@ -23,6 +23,8 @@ test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 
     'extension/dist/extension.js',
     'extension/dist/agent.js',
     'extension/dist/smokeWorker.js',
+    'extension/dist/webview.js',
+    'extension/dist/modelCard.js',
     'extension/node_modules/onnxruntime-node/dist/index.js',
     'extension/media/runlens.svg',
     'extension/node_modules/better-sqlite3/build/Release/better_sqlite3.node',

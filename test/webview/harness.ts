@@ -107,7 +107,7 @@ export interface Harness {
 }
 
 /** The stand-in for VS Code inside the page, loaded (by nonce) before the bundle. */
-function hostShim(theme: ThemeKind, state: ComparePanelState | undefined): string {
+export function hostShim(theme: ThemeKind, state: ComparePanelState | undefined): string {
   return `(() => {
   const themes = ${JSON.stringify(THEMES)};
   window.__setTheme = (kind) => {

@@ -1,4 +1,4 @@
-// The panel's HTML shell (no vscode here: the webview tests serve the same
+// The panels' HTML shell (no vscode here: the webview tests serve the same
 // document to Chromium). Nothing but the bundle runs: CSP starts from
 // `default-src 'none'`, the one script is allowed by nonce, styles come from
 // the bundle (constructed style sheets) or the webview's own origin.
@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 export interface PanelHtmlOptions {
   /** The webview's resource origin (`webview.cspSource`). */
   cspSource: string;
-  /** URL of dist/webview.js as the webview may load it (`asWebviewUri`). */
+  /** URL of the panel's bundle (dist/webview.js, dist/modelCard.js) as the webview may load it (`asWebviewUri`). */
   scriptUri: string;
   nonce?: string;
   /** Extra scripts allowed by the same nonce, before the bundle (the test harness' stand-in for VS Code). */
@@ -21,6 +21,15 @@ export function makeNonce(): string {
 const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function comparePanelHtml(options: PanelHtmlOptions): string {
+  return panelHtml('RunLens: Compare Runs', 'Loading the comparison…', options);
+}
+
+/** The model card's shell: the same policy, its own bundle (dist/modelCard.js). */
+export function modelCardHtml(options: PanelHtmlOptions): string {
+  return panelHtml('RunLens: Model Card', 'Loading the model card…', options);
+}
+
+function panelHtml(title: string, loading: string, options: PanelHtmlOptions): string {
   const nonce = options.nonce ?? makeNonce();
   // No img-src, font-src or connect-src: the panel loads no image, font or data of its own; everything comes by message.
   const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${options.cspSource} 'nonce-${nonce}'`].join('; ');
@@ -31,10 +40,10 @@ export function comparePanelHtml(options: PanelHtmlOptions): string {
   <meta charset="UTF-8">
   <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <title>RunLens: Compare Runs</title>
+  <title>${attr(title)}</title>
 </head>
 <body>
-  <main id="app" aria-busy="true"><p class="loading">Loading the comparison…</p></main>
+  <main id="app" aria-busy="true"><p class="loading">${attr(loading)}</p></main>
   ${scripts}
 </body>
 </html>
