@@ -7,6 +7,7 @@ import { configuredNodePath, databasePath, ingestOnStartup, RESTART_SETTINGS } f
 import { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import { LiveTracking } from './live/liveTracking';
 import { registerComparePanel } from './compare/comparePanel';
+import { registerModelCardPanel } from './models/modelCardPanel';
 import { ModelsTreeProvider } from './models/modelsTree';
 
 /** What activate() returns: used by the host tests, and by nothing else. */
@@ -45,6 +46,8 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   context.subscriptions.push(...registerCommands(ctx));
   // The comparison panel: its open command, git documents, and the serializer that restores it after a reload.
   context.subscriptions.push(...registerComparePanel({ extensionUri: context.extensionUri, agent, log }));
+  // Model cards: one webview per model file, opened from the Models view and the model commands.
+  context.subscriptions.push(...registerModelCardPanel({ extensionUri: context.extensionUri, agent, log }));
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration(async (e) => {

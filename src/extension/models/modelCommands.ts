@@ -1,10 +1,13 @@
-// Model commands: open a model card, run a smoke test (cancellable, with
-// progress), and pick a model from the palette when none was clicked.
+// Model commands: open a model card, run a smoke test, check EP parity, save
+// golden outputs (each cancellable, with progress), and pick a model from the
+// palette when none was clicked. Results land in the model card.
 import * as vscode from 'vscode';
-import type { WireModelSummary } from '../../shared/protocol';
+import { goldenPathFor } from '../../core/models/golden';
+import type { ParityWire, SmokeWire } from '../../shared/modelCardProtocol';
+import type { ProgressParams, WireModelSummary } from '../../shared/protocol';
 import type { AgentClient } from '../agent/agentClient';
 import { displayPath } from '../experiments/treeItems';
-import { modelCardMarkdown, type InspectionWire, type SmokeWire } from './modelCard';
+import { OPEN_MODEL_CARD_PANEL_COMMAND } from './modelCardPanel';
 import type { ModelsNode, ModelsTreeProvider } from './modelsTree';
 
 export interface ModelCommandContext {
@@ -29,10 +32,23 @@ async function resolveModel(ctx: ModelCommandContext, node: ModelsNode | vscode.
   return picked?.path;
 }
 
-async function showCard(ctx: ModelCommandContext, modelPath: string, smoke: SmokeWire | null): Promise<void> {
-  const inspection = (await ctx.agent.request('models/inspect', { path: modelPath })) as InspectionWire;
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: modelCardMarkdown(inspection, smoke) });
-  await vscode.window.showTextDocument(doc, { preview: true });
+/** Opens the model's card, or reveals it and shows its latest results. */
+async function showCard(modelPath: string): Promise<void> {
+  await vscode.commands.executeCommand(OPEN_MODEL_CARD_PANEL_COMMAND, modelPath);
+}
+
+/** Runs one agent request under a cancellable notification that shows the agent's progress messages. */
+function withAgentProgress<T>(ctx: ModelCommandContext, title: string, work: (token: vscode.CancellationToken) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const sub = ctx.agent.onProgress((p: ProgressParams) => {
+      if (p.operation === 'smoke') progress.report({ message: p.message });
+    });
+    try {
+      return await work(token);
+    } finally {
+      sub.dispose();
+    }
+  });
 }
 
 export function registerModelCommands(ctx: ModelCommandContext, register: (id: string, fn: (...args: never[]) => unknown) => vscode.Disposable): vscode.Disposable[] {
@@ -40,7 +56,7 @@ export function registerModelCommands(ctx: ModelCommandContext, register: (id: s
     register('runlens.refreshModels', () => ctx.models.refresh()),
     register('runlens.openModelCard', async (node?: ModelsNode | vscode.Uri) => {
       const modelPath = await resolveModel(ctx, node, 'Open Model Card');
-      if (modelPath) await showCard(ctx, modelPath, null);
+      if (modelPath) await showCard(modelPath);
     }),
     // `options` lets scripts and tests skip the shape prompt.
     register('runlens.runSmokeTest', async (node?: ModelsNode | vscode.Uri, options?: { shapes?: string }) => {
@@ -52,23 +68,39 @@ export function registerModelCommands(ctx: ModelCommandContext, register: (id: s
         placeHolder: 'name=1x3x224x224,other=1x512',
       });
       if (shapes === undefined) return;
-      const report = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `RunLens: smoke test of ${displayPath(modelPath)}`, cancellable: true },
-        async (progress, token) => {
-          const sub = ctx.agent.onProgress((p) => {
-            if (p.operation === 'smoke') progress.report({ message: p.message });
-          });
-          try {
-            return (await ctx.agent.request('models/smoke', { path: modelPath, shapes: shapes || undefined }, token)) as SmokeWire;
-          } finally {
-            sub.dispose();
-          }
-        },
+      // With a golden file beside the model, every smoke test is compared with it.
+      const { golden } = await ctx.agent.request('models/results', { path: modelPath });
+      const report = await withAgentProgress(ctx, `RunLens: smoke test of ${displayPath(modelPath)}`, async (token) =>
+        (await ctx.agent.request('models/smoke', { path: modelPath, shapes: shapes || undefined, golden: golden.exists ? golden.path : undefined }, token)) as SmokeWire,
       );
       ctx.models.refresh();
-      await showCard(ctx, modelPath, report);
+      await showCard(modelPath);
       const verdict = report.pass ? 'passed' : `failed: ${report.problems[0] ?? 'see the model card'}`;
       void (report.pass ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(`RunLens: smoke test ${verdict}`);
+    }),
+    register('runlens.checkParity', async (node?: ModelsNode | vscode.Uri) => {
+      const modelPath = await resolveModel(ctx, node, 'Check EP Parity');
+      if (!modelPath) return;
+      const report = await withAgentProgress(ctx, `RunLens: EP parity of ${displayPath(modelPath)}`, async (token) => (await ctx.agent.request('models/parity', { path: modelPath }, token)) as ParityWire);
+      await showCard(modelPath);
+      const ran = report.candidates.filter((c) => c.status === 'ran').map((c) => c.label);
+      const verdict = !report.pass
+        ? `differences found: ${report.problems[0]}`
+        : ran.length
+          ? `${ran.join(', ')} match${ran.length === 1 ? 'es' : ''} CPU within tolerance`
+          : `no provider besides CPU could run here (${report.candidates.map((c) => c.label).join(', ') || 'none listed'}); see the model card for why`;
+      void (report.pass ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(`RunLens: EP parity ${verdict}`);
+    }),
+    register('runlens.saveGolden', async (node?: ModelsNode | vscode.Uri) => {
+      const modelPath = await resolveModel(ctx, node, 'Save Outputs as Golden');
+      if (!modelPath) return;
+      const target = goldenPathFor(modelPath);
+      const report = await withAgentProgress(ctx, `RunLens: saving golden outputs of ${displayPath(modelPath)}`, async (token) =>
+        (await ctx.agent.request('models/smoke', { path: modelPath, saveGolden: target }, token)) as SmokeWire,
+      );
+      ctx.models.refresh();
+      await showCard(modelPath);
+      void vscode.window.showInformationMessage(`RunLens: golden outputs saved to ${displayPath(report.golden.saved ?? target)}; later smoke tests compare with them`);
     }),
   ];
 }

@@ -44,6 +44,13 @@ function waitFor<T>(what: string, timeoutMs: number, poll: () => T | undefined |
   })();
 }
 
+/** The open model card of a model file (its tab, in any editor group). */
+function modelCardTab(fileName: string): vscode.Tab | undefined {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('runlens.modelCard') && t.label === `Model: ${fileName}`);
+}
+
 describe('RunLens in a real VS Code extension host', function () {
   let api: RunLensApi;
   let root: string;
@@ -289,9 +296,46 @@ describe('RunLens in a real VS Code extension host', function () {
     const modelPath = (node as Extract<ModelsNode, { kind: 'model' }>).model.path;
     const after = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path === modelPath)!;
     assert.ok(after.model.lastSmoke?.passed === true, `smoke result kept: ${JSON.stringify(after.model.lastSmoke)}`);
-    const card = vscode.window.activeTextEditor?.document.getText() ?? '';
-    assert.match(card, /## Smoke test: PASS/);
-    assert.match(card, /Identity:0/);
+    // The smoke test's result is shown in the model card.
+    await waitFor('the model card panel', 10_000, () => modelCardTab(HOST_MODEL));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('opens the model card webview when a model is selected in the Models view, and it loads its data from the agent', async function () {
+    this.timeout(30_000);
+    const node = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path.endsWith(HOST_MODEL))!;
+    // Selecting the item runs its command, with the node as argument.
+    const select = api.models.getTreeItem(node).command!;
+    const agent = api.agent;
+    const original = agent.request.bind(agent);
+    const asked: string[] = [];
+    agent.request = (async (method: string, params: never, token?: vscode.CancellationToken) => {
+      asked.push(method);
+      return original(method as never, params, token);
+    }) as typeof agent.request;
+    try {
+      await vscode.commands.executeCommand(select.command, ...(select.arguments ?? []));
+      await waitFor('the model card panel', 10_000, () => modelCardTab(HOST_MODEL));
+      // The webview says ready, then the host gathers the card: the inspection and the latest results of this file.
+      await waitFor('the webview to say ready and get its card', 20_000, () => (asked.includes('models/results') ? true : undefined));
+      assert.ok(asked.includes('models/inspect'), `asked: ${asked.join(', ')}`);
+    } finally {
+      agent.request = original;
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('checks EP parity from the Models view: every other provider is tried and the result is kept for the card', async function () {
+    this.timeout(90_000);
+    const node = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path.endsWith(HOST_MODEL))!;
+    await vscode.commands.executeCommand('runlens.checkParity', node);
+    await waitFor('the model card panel', 10_000, () => modelCardTab(HOST_MODEL));
+    const { parity } = await api.agent.request('models/results', { path: node.model.path });
+    const report = parity as { reference: { label: string }; candidates: { label: string; status: string; reason: string | null }[] } | null;
+    assert.ok(report, 'the parity check is stored');
+    assert.equal(report.reference.label, 'cpu');
+    assert.ok(report.candidates.length > 0, 'onnxruntime-node lists providers besides CPU on this platform');
+    for (const c of report.candidates) assert.ok(c.status === 'ran' || c.reason, `${c.label}: ${c.status} with a reason when it did not run`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
