@@ -8,13 +8,14 @@ import { ALL_READERS } from '../core/ingest/registry';
 import { acquireAgentLock, type AgentLock } from '../core/store/agentLock';
 import { SqliteRunStore } from '../core/store/sqliteStore';
 import type { RunStore } from '../core/store/types';
-import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel, type RegistryRequests } from '../shared/protocol';
+import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel, type RegistryRequests, type ReleaseRequests } from '../shared/protocol';
 import { AGENT_VERSION } from './version';
 import { pickHeadlineKeys } from '../core/runs/headline';
 import { toWire, toWireDeep } from '../shared/wireNumbers';
 import { inspectCached, latestResults, listModels, parityAndRecord, smokeAndRecord } from './modelHandlers';
 import { goldenStatus } from '../core/models/golden';
 import { RegistryService } from './registryHandlers';
+import { ReleaseService } from './releaseHandlers';
 import { LiveIngest } from './watch/liveIngest';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 import { compareDivergence, compareSummary, downsampledSeries } from './compareHandlers';
@@ -30,6 +31,7 @@ export class AgentServer {
   private closed = false;
   private live: LiveIngest | undefined;
   private readonly registry: RegistryService;
+  private readonly release: ReleaseService;
   /** Every ingest runs after the previous one: two reads of one source must never interleave. */
   private ingestChain: Promise<unknown> = Promise.resolve();
 
@@ -47,6 +49,7 @@ export class AgentServer {
   ) {
     this.connection = createMessageConnection(new StreamMessageReader(input), new StreamMessageWriter(output));
     this.registry = new RegistryService(store.path, store);
+    this.release = new ReleaseService(store.path);
     const handlers = this.handlers();
     for (const method of Object.keys(agentRequests) as AgentRequestMethod[]) {
       this.register(method, handlers[method]);
@@ -104,8 +107,37 @@ export class AgentServer {
     }) as never;
   }
 
+  /** Push and deploy: their params may hold registry credentials, so only the method and the outcome are logged. */
+  private releaseHandler<M extends keyof ReleaseRequests>(method: M): AgentRequestHandlers[M] {
+    return (async (params: ReleaseRequests[M]['params'], token: { onCancellationRequested: (l: () => void) => unknown }) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const progress = (message: string) => void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'release', done: 0, total: 0, message });
+      const logChunk = (containerId: string, text: string) => void this.connection.sendNotification(agentNotifications['deploy/logChunk'], { containerId, text });
+      try {
+        const result = await this.release.handlers[method](params, abort.signal, progress, logChunk);
+        if (method !== 'deploy/list' && method !== 'deploy/grayStatus' && method !== 'deploy/metrics') this.log('info', `${method}: done`);
+        return result;
+      } catch (e) {
+        this.log('warn', `${method}: ${(e as Error).message}`);
+        throw e;
+      }
+    }) as never;
+  }
+
   private handlers(): AgentRequestHandlers {
     return {
+      'release/push': this.releaseHandler('release/push'),
+      'deploy/list': this.releaseHandler('deploy/list'),
+      'deploy/start': this.releaseHandler('deploy/start'),
+      'deploy/rollback': this.releaseHandler('deploy/rollback'),
+      'deploy/remove': this.releaseHandler('deploy/remove'),
+      'deploy/logs': this.releaseHandler('deploy/logs'),
+      'deploy/metrics': this.releaseHandler('deploy/metrics'),
+      'deploy/grayStart': this.releaseHandler('deploy/grayStart'),
+      'deploy/grayStatus': this.releaseHandler('deploy/grayStatus'),
+      'deploy/promote': this.releaseHandler('deploy/promote'),
+      'deploy/grayAbort': this.releaseHandler('deploy/grayAbort'),
       'registry/models': this.registryHandler('registry/models'),
       'registry/versions': this.registryHandler('registry/versions'),
       'registry/register': this.registryHandler('registry/register'),
@@ -250,6 +282,7 @@ export class AgentServer {
     this.closed = true;
     void this.live?.dispose();
     this.registry.close();
+    this.release.close();
     this.connection.dispose();
     this.store.close();
     this.lock.release();

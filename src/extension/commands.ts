@@ -9,6 +9,9 @@ import type { ExperimentsNode } from './experiments/treeItems';
 import type { LiveTracking } from './live/liveTracking';
 import { registerModelCommands } from './models/modelCommands';
 import { registerRegistryCommands } from './models/registryCommands';
+import { registerDeployCommands } from './deploy/deployCommands';
+import type { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import type { RegistryCredentialStore } from './deploy/registryCredentials';
 import type { ModelsTreeProvider } from './models/modelsTree';
 import { registerRunCommands, resolveRun, type RunArgument } from './runs/runCommands';
 
@@ -17,6 +20,8 @@ export interface CommandContext {
   tree: ExperimentsTreeProvider;
   live: LiveTracking;
   models: ModelsTreeProvider;
+  deployments: DeploymentsTreeProvider;
+  credentials: RegistryCredentialStore;
   log: vscode.LogOutputChannel;
 }
 
@@ -137,5 +142,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerRunCommands(ctx, register),
     ...registerModelCommands(ctx, register),
     ...registerRegistryCommands(ctx, register),
+    ...registerDeployCommands(ctx, register),
   ];
 }

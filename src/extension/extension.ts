@@ -9,12 +9,15 @@ import { LiveTracking } from './live/liveTracking';
 import { registerComparePanel } from './compare/comparePanel';
 import { registerModelCardPanel } from './models/modelCardPanel';
 import { ModelsTreeProvider } from './models/modelsTree';
+import { DeploymentsTreeProvider } from './deploy/deploymentsTree';
+import { RegistryCredentialStore } from './deploy/registryCredentials';
 
 /** What activate() returns: used by the host tests, and by nothing else. */
 export interface RunLensApi {
   agent: AgentClient;
   tree: ExperimentsTreeProvider;
   models: ModelsTreeProvider;
+  deployments: DeploymentsTreeProvider;
   /** Settles when the first index of the workspace has finished (or failed). */
   ready: Promise<void>;
   /** Time spent in activate() itself. */
@@ -42,7 +45,11 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   context.subscriptions.push(live);
   const models = new ModelsTreeProvider(agent);
   context.subscriptions.push(models, vscode.window.createTreeView('runlens.models', { treeDataProvider: models, showCollapseAll: true }));
-  const ctx: CommandContext = { agent, tree, live, models, log };
+  const deployments = new DeploymentsTreeProvider(agent);
+  const deploymentsView = vscode.window.createTreeView('runlens.deployments', { treeDataProvider: deployments });
+  context.subscriptions.push(deployments, deploymentsView, deploymentsView.onDidChangeVisibility((e) => deployments.setVisible(e.visible)));
+  const credentials = new RegistryCredentialStore(context.secrets);
+  const ctx: CommandContext = { agent, tree, live, models, deployments, credentials, log };
   context.subscriptions.push(...registerCommands(ctx));
   // The comparison panel: its open command, git documents, and the serializer that restores it after a reload.
   context.subscriptions.push(...registerComparePanel({ extensionUri: context.extensionUri, agent, log }));
@@ -87,7 +94,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
     }
   })();
 
-  const api: RunLensApi = { agent, tree, models, ready, activationMs: Date.now() - started };
+  const api: RunLensApi = { agent, tree, models, deployments, ready, activationMs: Date.now() - started };
   void ready.then(() => (api.readyMs = Date.now() - started));
   return api;
 }

@@ -10,6 +10,7 @@ import type { VerifyResult } from '../core/registry/audit';
 import type { ModelSummary, ModelVersion } from '../core/registry/types';
 import type { RegisterResult } from '../core/registry/versions';
 import type { WireNumber, Wired } from './wireNumbers';
+import type { ReleaseRequests } from './releaseProtocol';
 import type { CompareSummaryResult, DivergenceParams, DivergenceResult, DownsampledSeriesParams, DownsampledSeriesResult } from './compareWire';
 
 /** Bumped on any incompatible change; the extension refuses a mismatching agent. */
@@ -203,9 +204,12 @@ export interface RegistryRequests {
 }
 
 type RegistryRequestUnion = { [M in keyof RegistryRequests]: { method: M; params: RegistryRequests[M]['params']; result: RegistryRequests[M]['result'] } }[keyof RegistryRequests];
+type ReleaseRequestUnion = { [M in keyof ReleaseRequests]: { method: M; params: ReleaseRequests[M]['params']; result: ReleaseRequests[M]['result'] } }[keyof ReleaseRequests];
+export type { ReleaseRequests };
 
 export type AgentRequest =
   | RegistryRequestUnion
+  | ReleaseRequestUnion
   | { method: 'agent/hello'; params: HelloParams; result: HelloResult }
   | { method: 'workspace/ingest'; params: IngestParams; result: IngestReport }
   | { method: 'experiments/list'; params: Record<string, never>; result: { experiments: WireExperiment[] } }
@@ -234,7 +238,7 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface ProgressParams {
   /** Correlates with the request that started the work. */
-  operation: 'ingest' | 'smoke' | 'registry';
+  operation: 'ingest' | 'smoke' | 'registry' | 'release';
   done: number;
   total: number;
   message: string;
@@ -243,7 +247,9 @@ export interface ProgressParams {
 export type AgentNotification =
   | { method: 'agent/log'; params: { level: LogLevel; message: string } }
   | { method: 'agent/progress'; params: ProgressParams }
-  | { method: 'runs/changed'; params: { sourceRoots: string[]; changes: WireSeriesChange[] } };
+  | { method: 'runs/changed'; params: { sourceRoots: string[]; changes: WireSeriesChange[] } }
+  /** Lines of a followed container log (deploy/logs with follow). */
+  | { method: 'deploy/logChunk'; params: { containerId: string; text: string } };
 
 export type AgentRequestMethod = AgentRequest['method'];
 export type AgentNotificationMethod = AgentNotification['method'];
@@ -278,6 +284,17 @@ export const agentRequests: { [M in AgentRequestMethod]: RequestType<RequestPara
   'registry/alias': new RequestType('registry/alias'),
   'registry/archive': new RequestType('registry/archive'),
   'audit/verify': new RequestType('audit/verify'),
+  'release/push': new RequestType('release/push'),
+  'deploy/list': new RequestType('deploy/list'),
+  'deploy/start': new RequestType('deploy/start'),
+  'deploy/rollback': new RequestType('deploy/rollback'),
+  'deploy/remove': new RequestType('deploy/remove'),
+  'deploy/logs': new RequestType('deploy/logs'),
+  'deploy/metrics': new RequestType('deploy/metrics'),
+  'deploy/grayStart': new RequestType('deploy/grayStart'),
+  'deploy/grayStatus': new RequestType('deploy/grayStatus'),
+  'deploy/promote': new RequestType('deploy/promote'),
+  'deploy/grayAbort': new RequestType('deploy/grayAbort'),
   'watch/start': new RequestType('watch/start'),
   'watch/setPaused': new RequestType('watch/setPaused'),
   'watch/stop': new RequestType('watch/stop'),
@@ -288,6 +305,7 @@ export const agentNotifications: { [M in AgentNotificationMethod]: NotificationT
   'agent/log': new NotificationType('agent/log'),
   'agent/progress': new NotificationType('agent/progress'),
   'runs/changed': new NotificationType('runs/changed'),
+  'deploy/logChunk': new NotificationType('deploy/logChunk'),
 };
 
 /** The agent implements one handler per request; the type makes the set exhaustive. */

@@ -50,6 +50,8 @@ export class AgentClient implements vscode.Disposable {
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onDidChangeRuns = this.runsChangedEmitter.event;
   readonly onProgress = this.progressEmitter.event;
+  private readonly logChunkEmitter = new vscode.EventEmitter<NotificationParams<'deploy/logChunk'>>();
+  readonly onLogChunk = this.logChunkEmitter.event;
 
   constructor(private readonly options: AgentClientOptions) {}
 
@@ -154,6 +156,7 @@ export class AgentClient implements vscode.Disposable {
       },
       'agent/progress': (p) => this.progressEmitter.fire(p),
       'runs/changed': (p) => this.runsChangedEmitter.fire(p),
+      'deploy/logChunk': (p) => this.logChunkEmitter.fire(p),
     };
     for (const method of Object.keys(agentNotifications) as AgentNotificationMethod[]) {
       connection.onNotification(agentNotifications[method] as never, handlers[method] as never);
@@ -265,6 +268,7 @@ export class AgentClient implements vscode.Disposable {
     this.stateEmitter.dispose();
     this.runsChangedEmitter.dispose();
     this.progressEmitter.dispose();
+    this.logChunkEmitter.dispose();
   }
 }
 

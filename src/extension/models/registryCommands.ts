@@ -14,7 +14,7 @@ export interface RegistryCommandContext {
 }
 
 /** The workspace folder whose git identity and policy file apply to `file`. */
-function workspaceFor(file?: string): string {
+export function workspaceFor(file?: string): string {
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
   const owner = file ? folders.find((f) => file.startsWith(f.uri.fsPath + path.sep)) : undefined;
   const folder = owner ?? folders[0];
@@ -22,7 +22,7 @@ function workspaceFor(file?: string): string {
   return folder.uri.fsPath;
 }
 
-async function pickVersionRef(ctx: RegistryCommandContext, node: ModelsNode | undefined, title: string): Promise<{ ref: string; file?: string } | undefined> {
+export async function pickVersionRef(ctx: RegistryCommandContext, node: ModelsNode | undefined, title: string): Promise<{ ref: string; file?: string } | undefined> {
   if (node?.kind === 'version') return { ref: `${node.version.name}@${fromWire(node.version.version)}`, file: node.version.filePath };
   const { models } = await ctx.agent.request('registry/models', {});
   const items: { label: string; description: string; ref: string; file: string }[] = [];
