@@ -17,9 +17,12 @@ import { startAgent, type AgentHandle } from '../support/agentProcess';
 import { corpusDir, makeTempDir, repoRoot } from '../support/fixtures';
 import { CHROMIUM_PATH, launchChromium, type Chromium } from '../webview/harness';
 import { openModelCardHarness, type ModelCardHarness } from '../webview/modelCardHarness';
+import { buildModel, FLOAT } from '../unit/models/onnxBuilder';
 
 const skip = fs.existsSync(CHROMIUM_PATH) ? false : `no chromium at ${CHROMIUM_PATH} (install Debian's chromium, or set RUNLENS_CHROMIUM)`;
 const quick = { runs: 5, warmup: 1 };
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+const HOSTILE_TEXT = '<script>alert(2)</script>';
 
 describe('model card webview in headless Chromium', { skip, timeout: 240_000 }, () => {
   let agent: AgentHandle;
@@ -162,5 +165,35 @@ describe('model card webview in headless Chromium', { skip, timeout: 240_000 }, 
     await card.page.waitForFunction((before) => document.querySelector('section[data-section="golden"] [data-golden]')?.textContent !== before, savedBefore, { timeout: 60_000 });
     assert.deepEqual(card.actions, ['checkParity', 'runSmoke', 'saveGolden']);
     assert.deepEqual(card.pageErrors, []);
+  });
+
+  it('shows tensor names, producer and metadata from a hostile model as text, and no script runs', async () => {
+    const file = path.join(makeTempDir('runlens-card-hostile-'), 'hostile.onnx');
+    fs.writeFileSync(
+      file,
+      buildModel({
+        irVersion: 8,
+        opsets: [{ domain: '', version: 13 }],
+        producerName: HOSTILE_TEXT,
+        graph: { name: 'g', nodes: [{ opType: 'Identity', inputs: [HOSTILE_NAME], outputs: [HOSTILE_TEXT] }], inputs: [{ name: HOSTILE_NAME, elemType: FLOAT, shape: [1] }], outputs: [{ name: HOSTILE_TEXT, elemType: FLOAT, shape: [1] }] },
+        metadata: { [HOSTILE_NAME]: HOSTILE_TEXT },
+      }),
+    );
+    const hostile = await openModelCardHarness(chromium, { modelPath: file, agent: request, perform: async () => undefined });
+    try {
+      await hostile.page.waitForSelector('body[data-state="ready"]', { timeout: 20_000 });
+      const names = await hostile.page.locator('table.tensors td:first-child').allTextContents();
+      assert.deepEqual(names, [HOSTILE_NAME, HOSTILE_TEXT]);
+      assert.deepEqual(await hostile.page.locator('table.metadata td').allTextContents(), [HOSTILE_NAME, HOSTILE_TEXT]);
+      assert.match((await hostile.page.locator('dl.facts').textContent())!, /Producer"<script>alert\(2\)<\/script>"/);
+      assert.equal(await hostile.page.locator('img').count(), 0, 'no <img> element was created');
+      assert.equal(await hostile.page.locator('script').count(), 2, 'only the shim and the bundle are scripts');
+      const facts = await hostile.pageFacts();
+      assert.deepEqual(facts.alerts, []);
+      assert.deepEqual(facts.cspViolations, []);
+      assert.deepEqual(hostile.pageErrors, []);
+    } finally {
+      await hostile.close();
+    }
   });
 });
