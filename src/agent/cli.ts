@@ -12,6 +12,7 @@ import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIO, Command } from './command';
 import { auditCommand } from './commands/audit';
+import { deployCommand, deploymentsCommand } from './commands/deploy';
 import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
 import { modelCommand } from './commands/model';
@@ -174,6 +175,8 @@ const commands: Record<string, Command> = {
   parity: parityCommand,
   model: modelCommand,
   audit: auditCommand,
+  deploy: deployCommand,
+  deployments: deploymentsCommand,
   demo: {
     usage: 'runlens demo [DIR] [--db FILE]',
     summary: 'Write the demo workspace (small logs in every supported format) to DIR (default ./demo), ingest it, and print the runs.',
