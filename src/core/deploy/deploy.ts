@@ -123,7 +123,8 @@ export function productionOf(containers: readonly ManagedContainer[]): ManagedCo
   return containers.find((c) => c.role === 'serving' && c.state === 'running');
 }
 
-async function assertPortFree(ctx: DeployContext, port: number, host: string, deployment: string, current: ManagedContainer | undefined): Promise<void> {
+/** Refuses a port held by another RunLens container or (on a local engine) by any other process; the current deployment's own port is fine. */
+async function assertPortFree(ctx: DeployContext, port: number, host: string, current: ManagedContainer | undefined): Promise<void> {
   if (current && current.port === port) return;
   const all = await listManagedContainers(ctx.engine);
   const holder = all.find((c) => c.state === 'running' && c.port === port);
@@ -132,7 +133,6 @@ async function assertPortFree(ctx: DeployContext, port: number, host: string, de
   if (ctx.engine.address.startsWith('unix://') && (await portInUse(port, host))) {
     throw new UserError('bad-argument', `port ${port} on ${host} is already in use by another process (not a RunLens deployment); choose another with --port, or stop what listens there`);
   }
-  void deployment;
 }
 
 interface RolloutRequest {
@@ -172,7 +172,7 @@ async function rollout(ctx: DeployContext, request: RolloutRequest): Promise<Rol
   const { version, image, deployment, settings, current } = request;
   const port = settings.port ?? current?.port ?? DEFAULT_PORT;
   const host = settings.bindAddress ?? DEFAULT_BIND_ADDRESS;
-  await assertPortFree(ctx, port, host, deployment, current);
+  await assertPortFree(ctx, port, host, current);
 
   let stoppedCurrent = false;
   if (current && current.port === port) {
@@ -264,7 +264,7 @@ export async function deploy(ctx: DeployContext, version: ModelVersion, options:
     const current = productionOf(containers);
     const port = options.port ?? current?.port ?? DEFAULT_PORT;
     // Refuse a taken port before minutes of building.
-    await assertPortFree(ctx, port, options.bindAddress ?? DEFAULT_BIND_ADDRESS, deployment, current);
+    await assertPortFree(ctx, port, options.bindAddress ?? DEFAULT_BIND_ADDRESS, current);
     const base = await ensureBaseImage(ctx.engine, options.baseImage ?? DEFAULT_BASE_IMAGE, { ...options.localBase, onProgress: progress, signal: ctx.signal });
     image = await buildServingImage({ engine: ctx.engine, version, baseImage: base, artifactDigest: options.artifactDigest, workspace: options.workspace, assets: options.assets, onProgress: progress, signal: ctx.signal });
     const outcome = await rollout(ctx, { version, image, deployment, settings: { ...options, port }, current });
