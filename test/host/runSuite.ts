@@ -12,6 +12,9 @@ import { runLensSettings } from './settings';
 import type { HostTestConfig } from './suite/config';
 import { CONFIG_ENV } from './suite/config';
 import { repoRoot } from '../support/fixtures';
+import { dockerUnavailableReason, startTestEngine, type TestEngine } from '../support/dockerEngine';
+import { startRegistry, type TestRegistry } from '../support/ociRegistry';
+import { freePort } from './freePort';
 
 interface SuiteResults {
   passes: number;
@@ -20,13 +23,46 @@ interface SuiteResults {
   failed: { title: string; error: string }[];
 }
 
-export async function runSuite(ctx: PhaseContext, timeoutMs = 120_000): Promise<void> {
-  const { settings, databasePath } = runLensSettings(ctx.dir, ctx.tools.agentNode);
+/** A real registry and Docker engine for the push/deploy test; stopped when the suite ends. */
+async function startReleaseTargets(ctx: PhaseContext): Promise<{ config: HostTestConfig['release']; settings: Record<string, unknown>; stop: () => Promise<void> }> {
+  const unavailable = dockerUnavailableReason();
+  if (unavailable) return { config: { unavailable }, settings: {}, stop: async () => undefined };
+  let engine: TestEngine | undefined;
+  let registry: TestRegistry | undefined;
+  const stop = async () => void (await Promise.all([engine?.stop(), registry?.stop()]));
+  try {
+    [engine, registry] = await Promise.all([startTestEngine(), startRegistry({ kind: 'anonymous' })]);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  ctx.log(`push/deploy targets: registry ${registry.host}, engine ${engine.address}`);
+  return {
+    config: { registryHost: registry.host, dockerHost: engine.address, port: await freePort() },
+    // The private engine has no bridge: the serving container shares the host network and listens on 127.0.0.1.
+    settings: { 'runlens.deploy.dockerHost': engine.address, 'runlens.deploy.network': 'host', 'runlens.deploy.baseImage': 'local', 'runlens.deploy.memory': '512m' },
+    stop,
+  };
+}
+
+export async function runSuite(ctx: PhaseContext, timeoutMs = 180_000): Promise<void> {
+  const release = await startReleaseTargets(ctx);
+  try {
+    await runSuiteWith(ctx, timeoutMs, release.config, release.settings);
+  } finally {
+    await release.stop();
+  }
+}
+
+async function runSuiteWith(ctx: PhaseContext, timeoutMs: number, release: HostTestConfig['release'], releaseSettings: Record<string, unknown>): Promise<void> {
+  const { settings: baseSettings, databasePath } = runLensSettings(ctx.dir, ctx.tools.agentNode);
+  const settings = { ...baseSettings, ...releaseSettings };
   const config: HostTestConfig = {
     agentNodePath: ctx.tools.agentNode,
     databasePath,
     logFile: path.join(ctx.dir, 'mocha.log'),
     resultsFile: path.join(ctx.dir, 'mocha-results.json'),
+    release,
   };
   const configFile = path.join(ctx.dir, 'host-test-config.json');
   fs.mkdirSync(ctx.dir, { recursive: true });

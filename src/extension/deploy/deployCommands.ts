@@ -34,6 +34,11 @@ function config<T>(key: string, fallback: T): T {
   return vscode.workspace.getConfiguration().get<T>(key, fallback);
 }
 
+/** The engine and network every deploy request names. */
+function engineSettings(): { dockerHost?: string; network: 'bridge' | 'host' } {
+  return { dockerHost: dockerHostSetting(), network: config<'bridge' | 'host'>('runlens.deploy.network', 'bridge') };
+}
+
 function withCancellableProgress<T>(agent: AgentClient, title: string, work: (token: vscode.CancellationToken) => Promise<T>): Thenable<T> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     const sub = agent.onProgress((p) => p.operation === 'release' && progress.report({ message: p.message }));
@@ -127,8 +132,9 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
         result = await push(credentials);
       }
       refreshAll();
-      const copy = await vscode.window.showInformationMessage(`RunLens: pushed ${picked.ref} as ${result.pinned}`, 'Copy Reference');
-      if (copy) await vscode.env.clipboard.writeText(result.pinned);
+      // Not awaited: the command is done; the notification waits for a click that may never come.
+      void vscode.window.showInformationMessage(`RunLens: pushed ${picked.ref} as ${result.pinned}`, 'Copy Reference').then((copy) => copy && vscode.env.clipboard.writeText(result.pinned));
+      return result;
     }),
 
     register('runlens.setRegistryCredentials', async (hostArg?: string) => {
@@ -165,7 +171,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
             baseImage: config<string>('runlens.deploy.baseImage', '') || undefined,
             memory: config<string>('runlens.deploy.memory', '') || undefined,
             cpus: config<number>('runlens.deploy.cpus', 0) || undefined,
-            dockerHost: dockerHostSetting(),
+            ...engineSettings(),
             workspace: workspaceFor(picked.file),
           },
           token,
@@ -180,7 +186,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
       const deployment = await pickDeployment(ctx, node, 'Roll Back Deployment');
       if (!deployment) return;
       const result = await withCancellableProgress(ctx.agent, `RunLens: rolling back ${deployment}`, (token) =>
-        ctx.agent.request('deploy/rollback', { deployment, dockerHost: dockerHostSetting(), workspace: workspaceFor() }, token),
+        ctx.agent.request('deploy/rollback', { deployment, ...engineSettings(), workspace: workspaceFor() }, token),
       );
       refreshAll();
       showDeployResult(result);
@@ -191,7 +197,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
       const deployment = await pickDeployment(ctx, node, 'Stop and Remove Deployment');
       if (!deployment) return;
       if (!options?.confirmed && (await vscode.window.showWarningMessage(`Stop and remove every container of ${deployment}? The audit log keeps the record.`, { modal: true }, 'Remove')) !== 'Remove') return;
-      await ctx.agent.request('deploy/remove', { deployment, dockerHost: dockerHostSetting(), workspace: workspaceFor() });
+      await ctx.agent.request('deploy/remove', { deployment, ...engineSettings(), workspace: workspaceFor() });
       refreshAll();
       void vscode.window.showInformationMessage(`RunLens: ${deployment} stopped and removed.`);
     }),
@@ -238,7 +244,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
         percent = Number(text);
       }
       const status = await withCancellableProgress(ctx.agent, `RunLens: starting ${candidate.ref} beside ${deployment}`, (token) =>
-        ctx.agent.request('deploy/grayStart', { ref: candidate.ref, deployment, candidatePercent: percent, dockerHost: dockerHostSetting(), workspace: workspaceFor(candidate.file) }, token),
+        ctx.agent.request('deploy/grayStart', { ref: candidate.ref, deployment, candidatePercent: percent, ...engineSettings(), workspace: workspaceFor(candidate.file) }, token),
       );
       refreshAll();
       void vscode.window.showInformationMessage(`RunLens: gray release started; send traffic to 127.0.0.1:${status.routerPort}. ${describeGray(status)}`);
@@ -259,7 +265,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
       const deployment = await pickDeployment(ctx, node, 'Promote Candidate');
       if (!deployment) return;
       const result = await withCancellableProgress(ctx.agent, `RunLens: promoting the candidate of ${deployment}`, (token) =>
-        ctx.agent.request('deploy/promote', { deployment, dockerHost: dockerHostSetting(), workspace: workspaceFor() }, token),
+        ctx.agent.request('deploy/promote', { deployment, ...engineSettings(), workspace: workspaceFor() }, token),
       );
       refreshAll();
       showDeployResult(result);
@@ -269,7 +275,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
     register('runlens.abortGrayRelease', async (node?: DeploymentsNode) => {
       const deployment = await pickDeployment(ctx, node, 'Roll Back Gray Release');
       if (!deployment) return;
-      await ctx.agent.request('deploy/grayAbort', { deployment, dockerHost: dockerHostSetting(), workspace: workspaceFor() });
+      await ctx.agent.request('deploy/grayAbort', { deployment, ...engineSettings(), workspace: workspaceFor() });
       refreshAll();
       void vscode.window.showInformationMessage(`RunLens: candidate of ${deployment} removed; production unchanged.`);
     }),

@@ -11,6 +11,8 @@ export interface HostTestConfig {
   logFile?: string;
   /** Where the reporter writes its JSON summary. */
   resultsFile?: string;
+  /** A real docker-registry (host:port on 127.0.0.1) and a private dockerd the runner started for the push/deploy test; absent with the reason when they cannot run. */
+  release?: { registryHost: string; dockerHost: string; port: number } | { unavailable: string };
 }
 
 export const CONFIG_ENV = 'RUNLENS_HOST_TEST_CONFIG';

@@ -366,6 +366,48 @@ describe('RunLens in a real VS Code extension host', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('pushes the approved version to a real registry and deploys it on a real engine; the Deployments view shows it healthy, metrics open, removal empties the view', async function () {
+    this.timeout(150_000);
+    const release = hostTestConfig().release;
+    assert.ok(release, 'the runner passes the push/deploy targets');
+    if ('unavailable' in release) {
+      // Only where dockerd cannot run at all (not root, not Linux); CI runs as root.
+      this.skip();
+      return;
+    }
+    const versionNode = async () => {
+      const registered = (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'registered' }> => n.kind === 'registered' && n.summary.name === 'face')!;
+      return (await api.models.getChildren(registered)).find((n): n is Extract<ModelsNode, { kind: 'version' }> => n.kind === 'version' && fromWire(n.version.version) === 1)!;
+    };
+    await vscode.commands.executeCommand('runlens.pushModelVersion', await versionNode(), { target: `${release.registryHost}/host/face` });
+    const pushed = await versionNode();
+    assert.equal(pushed.version.state, 'pushed', 'the first push moves the version to pushed');
+    const manifest = await fetch(`http://${release.registryHost}/v2/host/face/manifests/v1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' }, signal: AbortSignal.timeout(5000) });
+    assert.equal(manifest.status, 200, 'the registry holds the tag the command pushed');
+
+    await vscode.commands.executeCommand('runlens.deployModelVersion', pushed, { port: release.port });
+    const [deployment] = await api.deployments.getChildren();
+    assert.ok(deployment && deployment.kind === 'deployment', 'the Deployments view lists the deployment');
+    assert.equal(deployment.name, 'face');
+    assert.match(String(api.deployments.getTreeItem(deployment).description), new RegExp(`v1 on 127\\.0\\.0\\.1:${release.port}`));
+    const [container] = await api.deployments.getChildren(deployment);
+    assert.ok(container.kind === 'container');
+    assert.match(String(api.deployments.getTreeItem(container).description), /production · running · healthy/);
+    assert.equal((api.deployments.getTreeItem(container).iconPath as vscode.ThemeIcon).id, 'pass-filled');
+    assert.equal((await versionNode()).version.state, 'deployed');
+    const health = await fetch(`http://127.0.0.1:${release.port}/healthz`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(health.status, 200);
+
+    await vscode.commands.executeCommand('runlens.openDeploymentMetrics', container);
+    assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /runlens_predict_requests_total/);
+    await vscode.commands.executeCommand('runlens.showDeploymentLogs', container);
+    await vscode.commands.executeCommand('runlens.removeDeployment', deployment, { confirmed: true });
+    assert.deepEqual(await api.deployments.getChildren(), []);
+    const verify = await api.agent.request('audit/verify', {});
+    assert.equal(verify.ok, true, JSON.stringify(verify.problems));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('compares two registered versions on their source runs in the comparison panel', async function () {
     this.timeout(60_000);
     // Two versions of one model, each saved into the artifacts of a different demo MLflow run.
