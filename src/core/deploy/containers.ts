@@ -181,7 +181,8 @@ export async function createAndStart(engine: Engine, spec: CreateServingContaine
 export async function lastLogLines(engine: Engine, id: string, lines = LOG_LINES_IN_ERRORS): Promise<string[]> {
   try {
     const raw = (await engine.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-    return demuxFrames(raw).map((f) => f.text).join('').split('\n').filter((l) => l.trim());
+    // onnxruntime colours its warnings: strip the terminal escapes, error messages are read in editors and logs.
+    return demuxFrames(raw).map((f) => f.text).join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim());
   } catch {
     return [];
   }

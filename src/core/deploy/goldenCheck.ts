@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { compareWithGolden, readGolden, type GoldenComparison, type GoldenFile } from '../models/golden';
+import { compareWithGolden, goldenPathFor, readGolden, type GoldenComparison, type GoldenFile } from '../models/golden';
 import { DEFAULT_SEED, materializeInputs, planInputs } from '../models/inputs';
 import { inspectModel } from '../models/inspect';
 import { runSmokeTest } from '../models/smoke';
@@ -28,13 +28,16 @@ export interface GoldenCheck {
 }
 
 export interface GoldenCheckOptions {
-  /** A golden file (runlens smoke --save-golden); absent: the host-side CPU run is the reference. */
+  /** A golden file (runlens smoke --save-golden); absent: the one the model card saved beside the model (MODEL.golden.json), else the host-side CPU run is the reference. */
   golden?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
-export async function checkDeploymentOutput(serverUrl: string, modelFile: string, options: GoldenCheckOptions = {}): Promise<GoldenCheck> {
+export async function checkDeploymentOutput(serverUrl: string, modelFile: string, requested: GoldenCheckOptions = {}): Promise<GoldenCheck> {
+  // "Save as Golden" in the model card writes beside the model: a deploy of that file honours it without a flag.
+  const beside = goldenPathFor(modelFile);
+  const options = { ...requested, golden: requested.golden ?? (fs.existsSync(beside) ? beside : undefined) };
   let golden: GoldenFile;
   let goldenPath: string;
   let scratch: string | null = null;

@@ -5,9 +5,13 @@
 // reported as ok:false with the previous deployment restored, logs followed as
 // notifications and ended by cancelling, credentials never in the agent log.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
+import { goldenPathFor, readGolden } from '../../../src/core/models/golden';
+import { DEFAULT_SEED } from '../../../src/core/models/inputs';
+import { runSmokeTest } from '../../../src/core/models/smoke';
 import { agentRequests } from '../../../src/shared/protocol';
 import { startAgent, type AgentHandle } from '../../support/agentProcess';
 import { dockerUnavailableReason, startTestEngine, type TestEngine } from '../../support/dockerEngine';
@@ -102,6 +106,19 @@ t('deploy, list, metrics, followed logs; a failing rollout answers ok:false and 
   assert.match(back.message, /cls rolled back from v2 to v1/);
   assert.equal(back.deployment?.version, 1);
   assert.equal(back.deployment?.health, 'healthy');
+
+  // "Save as Golden" in the model card writes MODEL.golden.json beside the file: a deploy honours it without a flag.
+  // This one was made from another input (seed 7) but claims the smoke-test seed, so v2 cannot reproduce it.
+  const v2file = reg.registry.getVersion('cls', 2)!.filePath;
+  const beside = goldenPathFor(v2file);
+  await runSmokeTest(v2file, { runs: 1, warmup: 0, batchSizes: [], seed: 7, saveGolden: beside });
+  fs.writeFileSync(beside, JSON.stringify({ ...readGolden(beside), inputs: { ...readGolden(beside).inputs, seed: DEFAULT_SEED } }));
+  const mismatch = await agent.request('deploy/start', { ref: 'cls@2', port, baseImage: 'local', ...onEngine() });
+  assert.equal(mismatch.ok, false);
+  assert.match(mismatch.message, /cls@2 was not deployed: golden check failed/);
+  assert.equal(mismatch.restored?.version, 1);
+  assert.deepEqual(mismatch.checks.map((c) => [c.name, c.passed]), [['health', true], ['golden', false]]);
+  fs.rmSync(beside);
 
   // v3 is not a model: its server exits at once; the answer says so and v1 serves again.
   reg.approve(await reg.register('cls', Buffer.from('not an onnx model\n')));
