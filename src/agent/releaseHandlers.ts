@@ -182,7 +182,7 @@ export class ReleaseService {
     'deploy/grayStart': async (params, signal, progress) => {
       const ctx = await this.context(params, signal, progress);
       const version = resolveVersion(ctx.registry, params.ref);
-      await startGrayRelease(ctx, version, { deployment: params.deployment, weight: params.candidatePercent, candidatePort: params.port, network: params.network, workspace: params.workspace });
+      await startGrayRelease(ctx, version, { deployment: params.deployment, weight: params.candidatePercent, candidatePort: params.port, baseImage: params.baseImage, memory: params.memory, cpus: params.cpus, network: params.network, workspace: params.workspace });
       return grayToWire(await grayStatus(ctx.engine, params.deployment));
     },
     'deploy/grayStatus': async ({ deployment, dockerHost }) => grayToWire(await grayStatus(connectEngine(dockerHost), deployment)),

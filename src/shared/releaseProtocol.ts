@@ -97,7 +97,7 @@ export interface ReleaseRequests {
   /** With follow, the request stays open and the lines arrive as deploy/logChunk notifications until the container stops or the request is cancelled. */
   'deploy/logs': { params: OnEngine & { containerId: string; tail?: number; follow?: boolean }; result: { text: string } };
   'deploy/metrics': { params: OnEngine & { containerId: string }; result: { url: string; text: string } };
-  'deploy/grayStart': { params: OnEngine & { ref: string; deployment: string; candidatePercent: number; port?: number; workspace: string }; result: WireGrayStatus };
+  'deploy/grayStart': { params: OnEngine & { ref: string; deployment: string; candidatePercent: number; port?: number; baseImage?: string; memory?: string; cpus?: number; workspace: string }; result: WireGrayStatus };
   'deploy/grayStatus': { params: OnEngine & { deployment: string }; result: WireGrayStatus };
   'deploy/promote': { params: OnEngine & { deployment: string; workspace: string }; result: WireDeployResult };
   'deploy/grayAbort': { params: OnEngine & { deployment: string; workspace: string }; result: null };

@@ -34,6 +34,15 @@ function config<T>(key: string, fallback: T): T {
   return vscode.workspace.getConfiguration().get<T>(key, fallback);
 }
 
+/** Base image and limits of a serving container. */
+function containerSettings(): { baseImage?: string; memory?: string; cpus?: number } {
+  return {
+    baseImage: config<string>('runlens.deploy.baseImage', '') || undefined,
+    memory: config<string>('runlens.deploy.memory', '') || undefined,
+    cpus: config<number>('runlens.deploy.cpus', 0) || undefined,
+  };
+}
+
 /** The engine and network every deploy request names. */
 function engineSettings(): { dockerHost?: string; network: 'bridge' | 'host' } {
   return { dockerHost: dockerHostSetting(), network: config<'bridge' | 'host'>('runlens.deploy.network', 'bridge') };
@@ -168,9 +177,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
           {
             ref: picked.ref,
             port,
-            baseImage: config<string>('runlens.deploy.baseImage', '') || undefined,
-            memory: config<string>('runlens.deploy.memory', '') || undefined,
-            cpus: config<number>('runlens.deploy.cpus', 0) || undefined,
+            ...containerSettings(),
             ...engineSettings(),
             workspace: workspaceFor(picked.file),
           },
@@ -244,7 +251,7 @@ export function registerDeployCommands(ctx: DeployCommandContext, register: (id:
         percent = Number(text);
       }
       const status = await withCancellableProgress(ctx.agent, `RunLens: starting ${candidate.ref} beside ${deployment}`, (token) =>
-        ctx.agent.request('deploy/grayStart', { ref: candidate.ref, deployment, candidatePercent: percent, ...engineSettings(), workspace: workspaceFor(candidate.file) }, token),
+        ctx.agent.request('deploy/grayStart', { ref: candidate.ref, deployment, candidatePercent: percent, ...containerSettings(), ...engineSettings(), workspace: workspaceFor(candidate.file) }, token),
       );
       refreshAll();
       void vscode.window.showInformationMessage(`RunLens: gray release started; send traffic to 127.0.0.1:${status.routerPort}. ${describeGray(status)}`);

@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import { goldenPathFor, readGolden } from '../../../src/core/models/golden';
-import { DEFAULT_SEED } from '../../../src/core/models/inputs';
+import { encodeTensor } from '../../../src/core/deploy/tensorJson';
+import { DEFAULT_SEED, materializeInputs, planInputs } from '../../../src/core/models/inputs';
+import { inspectModel } from '../../../src/core/models/inspect';
 import { runSmokeTest } from '../../../src/core/models/smoke';
 import { agentRequests } from '../../../src/shared/protocol';
 import { startAgent, type AgentHandle } from '../../support/agentProcess';
@@ -68,7 +70,7 @@ t('push with credentials from the request: pinned digest, state pushed, and the 
   void v1;
 });
 
-t('deploy, list, metrics, followed logs; a failing rollout answers ok:false and the previous deployment serves again', async () => {
+t('deploy, list, metrics, followed logs; failing rollouts answer ok:false with the previous deployment serving again; rollback; gray release and promote', async () => {
   const started = await agent.request('deploy/start', { ref: 'cls@1', port, baseImage: 'local', memory: '512m', cpus: 1, ...onEngine() });
   assert.equal(started.ok, true, started.message);
   assert.match(started.message, new RegExp(`cls@1 serves at http://127\\.0\\.0\\.1:${port}`));
@@ -130,8 +132,27 @@ t('deploy, list, metrics, followed logs; a failing rollout answers ok:false and 
   assert.equal(failed.restored?.health, 'healthy');
   assert.deepEqual(failed.checks.map((c) => [c.name, c.passed]), [['health', false]]);
 
+  // A gray release through the protocol: 30 % to v2 behind the router, its figures, then promote.
+  const gray = await agent.request('deploy/grayStart', { ref: 'cls@2', deployment: 'cls', candidatePercent: 30, baseImage: 'local', ...onEngine() });
+  assert.equal(gray.candidatePercent, 30);
+  assert.ok(gray.routerPort && gray.routerPort !== port, `the router has its own port: ${gray.routerPort}`);
+  const inputs = materializeInputs(planInputs(inspectModel(reg.registry.getVersion('cls', 1)!.filePath).inputs, new Map(), DEFAULT_SEED));
+  const body = JSON.stringify({ inputs: Object.fromEntries(inputs.map((i) => [i.name, encodeTensor(i.dtype, i.dims, i.data)])) });
+  for (let i = 0; i < 10; i++) await (await fetch(`http://127.0.0.1:${gray.routerPort}/predict`, { method: 'POST', body, signal: AbortSignal.timeout(10_000) })).arrayBuffer();
+  const status = await agent.request('deploy/grayStatus', { deployment: 'cls', dockerHost: engine.address });
+  assert.deepEqual(status.variants.map((v) => [v.role, v.version, v.requests]), [['production', 1, 7], ['candidate', 2, 3]]);
+  assert.equal(status.significant, null, 'ten requests are not enough to tell');
+  assert.match(status.verdict, /not enough data/);
+  const listedGray = await agent.request('deploy/list', { dockerHost: engine.address });
+  assert.deepEqual(listedGray.deployments.filter((d) => d.state === 'running').map((d) => d.role).sort(), ['candidate', 'production', 'router']);
+  const promoted = await agent.request('deploy/promote', { deployment: 'cls', ...onEngine() });
+  assert.equal(promoted.ok, true);
+  assert.match(promoted.message, /cls now serves v2 on port \d+; v1 kept for rollback/);
+  assert.equal(promoted.deployment?.version, 2);
+  assert.equal(promoted.deployment?.role, 'production');
+
   await agent.request('deploy/remove', { deployment: 'cls', ...onEngine() });
   assert.deepEqual((await agent.request('deploy/list', { dockerHost: engine.address })).deployments, []);
   const actions = reg.releases(0).map(releaseOf).map((r) => `${r.action}:${r.outcome}`);
-  for (const expected of ['deploy:succeeded', 'deploy:failed', 'rollback:succeeded', 'undeploy:succeeded']) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`);
+  for (const expected of ['deploy:succeeded', 'deploy:failed', 'rollback:succeeded', 'gray-start:succeeded', 'promote:succeeded', 'undeploy:succeeded']) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`);
 });
