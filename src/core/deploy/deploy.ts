@@ -32,7 +32,7 @@ import {
 } from './containers';
 import { describeDockerError, pingEngine, type Engine } from './engine';
 import { checkDeploymentOutput, describeGoldenFailure, type GoldenCheck } from './goldenCheck';
-import { getText, portInUse } from './http';
+import { getText, portInUse, readMetricsText } from './http';
 import { buildServingImage, type ServingAssets, type ServingImage } from './image';
 import { parsePrometheusText, sumSamples, type Sample } from './prometheus';
 
@@ -502,14 +502,7 @@ export async function readMetrics(engine: Engine, target: string): Promise<Servi
   const c = await resolveContainer(engine, target);
   if (c.state !== 'running') throw new UserError('bad-argument', `${c.name} is ${c.state}; only a running container has metrics`);
   const url = `${urlOf(c)}/metrics`;
-  let text: string;
-  try {
-    const r = await getText(url, 5000);
-    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-    text = r.text;
-  } catch (e) {
-    throw new UserError('bad-argument', `cannot read metrics from ${url}: ${describeError(e)}`);
-  }
+  const text = await readMetricsText(url, 'metrics');
   const samples = parsePrometheusText(text);
   const count = sumSamples(samples, 'runlens_predict_latency_seconds_count');
   const sum = sumSamples(samples, 'runlens_predict_latency_seconds_sum');

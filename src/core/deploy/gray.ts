@@ -13,7 +13,7 @@ import { createAndStart, DEFAULT_BIND_ADDRESS, DEFAULT_HEALTH_TIMEOUT_MS, listMa
 import { auditRelease, gateRelease, productionOf, rolloutImage, RolloutError, targetOf, versionOfContainer, type DeployContext, type DeployOptions, type DeploymentRef, type RolloutSettings } from './deploy';
 import { pingEngine, type Engine } from './engine';
 import { checkDeploymentOutput, describeGoldenFailure, type GoldenCheck } from './goldenCheck';
-import { getText, portInUse } from './http';
+import { portInUse, readMetricsText } from './http';
 import { buildServingImage, CONTAINER_PORT, type ServingImage } from './image';
 import { LABELS } from './labels';
 import { parsePrometheusText, sumSamples } from './prometheus';
@@ -166,14 +166,7 @@ function figuresOf(samples: ReturnType<typeof parsePrometheusText>, variant: str
 export async function grayStatus(engine: Engine, deployment: string, options: { minimumSamples?: number; alpha?: number } = {}): Promise<GrayStatus> {
   const { production, candidate, router } = await findGray(engine, deployment);
   const url = `${urlOf(router)}/metrics`;
-  let text: string;
-  try {
-    const r = await getText(url, 5000);
-    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-    text = r.text;
-  } catch (e) {
-    throw new UserError('bad-argument', `cannot read the router's metrics at ${url}: ${describeError(e)}`);
-  }
+  const text = await readMetricsText(url, "the router's metrics");
   const samples = parsePrometheusText(text);
   const prod = figuresOf(samples, 'production');
   const cand = figuresOf(samples, 'candidate');

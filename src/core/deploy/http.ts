@@ -2,6 +2,7 @@
 // timeout: with Node 20, a fetch to a published port whose server is not
 // listening yet can hang forever, so nothing here waits without a bound.
 import * as net from 'node:net';
+import { UserError, describeError } from '../errors';
 
 export async function fetchWithTimeout(url: string, timeoutMs: number, init: RequestInit = {}, outer?: AbortSignal): Promise<Response> {
   const controller = new AbortController();
@@ -31,6 +32,17 @@ export async function getText(url: string, timeoutMs: number): Promise<{ status:
     throw new Error(`${url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A Prometheus /metrics page; `what` names the server in the error ("the router's metrics"). */
+export async function readMetricsText(url: string, what: string): Promise<string> {
+  try {
+    const r = await getText(url, 5000);
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+    return r.text;
+  } catch (e) {
+    throw new UserError('bad-argument', `cannot read ${what} at ${url}: ${describeError(e)}`);
   }
 }
 
