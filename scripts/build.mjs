@@ -40,7 +40,10 @@ await Promise.all([
     format: 'cjs',
     target: 'node18',
     // Native modules are resolved at run time from node_modules, for the Node that runs the agent.
-    external: ['better-sqlite3', 'onnxruntime-node', 'cpu-features', 'ssh2'],
+    // ssh2 (dockerode's transport for ssh:// engines) is bundled: it is plain JavaScript whose optional
+    // native parts (cpu-features, sshcrypto.node) are loaded in try/catch, so leaving them out is safe,
+    // while leaving ssh2 itself out would break the packaged agent (the .vsix ships no ssh2).
+    external: ['better-sqlite3', 'onnxruntime-node', 'cpu-features', '*.node'],
   }),
   // Smoke tests run models in a child process of the agent, so a model that
   // crashes or hangs the runtime cannot take the agent down.

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { makeTempDir, repoRoot } from '../support/fixtures';
+import { corpusDir, makeTempDir, repoRoot } from '../support/fixtures';
 
 test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 }, () => {
   const out = path.join(makeTempDir(), 'runlens.vsix');
@@ -25,6 +25,9 @@ test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 
     'extension/dist/smokeWorker.js',
     'extension/dist/webview.js',
     'extension/dist/modelCard.js',
+    // The serving image's server and the gray-release router: deploy copies them into the build context.
+    'extension/dist/serve.js',
+    'extension/dist/router.js',
     'extension/node_modules/onnxruntime-node/dist/index.js',
     'extension/media/runlens.svg',
     'extension/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
@@ -39,4 +42,16 @@ test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 
   }
   const size = fs.statSync(out).size;
   assert.ok(size < 40 * 1024 * 1024, `vsix is ${size} bytes`);
+
+  // What is packed must run: the agent from the unpacked vsix, loading onnxruntime-node (and through it
+  // onnxruntime-common, whose CommonJS build needs its nested package.json) in the smoke worker.
+  const unpacked = makeTempDir('runlens-vsix-');
+  execFileSync('python3', ['-m', 'zipfile', '-e', out, unpacked]);
+  const model = path.join(unpacked, 'model.onnx');
+  fs.copyFileSync(path.join(corpusDir(), 'models', 'silero_vad_v5.onnx'), model);
+  const smoke = JSON.parse(
+    execFileSync(process.execPath, [path.join(unpacked, 'extension', 'dist', 'agent.js'), 'smoke', model, '--runs', '2', '--warmup', '0', '--json', '--db', path.join(unpacked, 'runlens.db')], { encoding: 'utf8', timeout: 120_000 }),
+  ) as { pass: boolean; ep: { used: string } };
+  assert.equal(smoke.pass, true, 'the packaged agent runs a smoke test');
+  assert.equal(smoke.ep.used, 'cpu');
 });
