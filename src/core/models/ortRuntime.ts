@@ -57,7 +57,14 @@ export function explainProviderFailure(ep: ExecutionProvider, runtimeMessage: st
   if (ep === 'tensorrt' && missingLibrary) {
     return 'the TensorRT execution provider is not installed: it needs the CUDA provider (see cuda) plus the TensorRT 10 libraries on the library path';
   }
-  if (ep === 'webgpu' && /adapter/i.test(runtimeMessage)) return 'no GPU adapter that WebGPU can use was found on this machine';
+  if (ep === 'webgpu' && /adapter/i.test(runtimeMessage)) {
+    // On Linux, onnxruntime-node's WebGPU runs on Vulkan: the usual gap is the loader, or a loader that cannot find the driver.
+    const linuxHint =
+      process.platform === 'linux'
+        ? ' (on Linux it runs on Vulkan: it needs the GPU driver and a Vulkan loader, e.g. Debian\'s libvulkan1, and VK_DRIVER_FILES pointing at the driver\'s ICD file such as nvidia_icd.json if the loader does not find it; software Vulkan is not accepted)'
+        : '';
+    return `no GPU adapter that WebGPU can use was found on this machine${linuxHint}`;
+  }
   return `the ${ep} execution provider could not start: ${firstLine(runtimeMessage)}`;
 }
 
