@@ -159,7 +159,8 @@ function assertStringRecord(value: unknown, what: string): void {
  */
 export function assertExportShape(exported: unknown, root: string): void {
   assert.ok(exported !== null && typeof exported === 'object' && !Array.isArray(exported), 'export is a JSON object');
-  assert.deepEqual(Object.keys(exported as object), ['runs'], 'export has exactly the key "runs"');
+  assert.deepEqual(Object.keys(exported as object), ['runs', 'models'], 'export has exactly the keys "runs" and "models"');
+  assertModelsShape((exported as { models: unknown }).models, root);
   const runs = (exported as { runs: unknown }).runs;
   assert.ok(Array.isArray(runs), 'runs is an array');
   const kerasSegments = new Map<string, number[]>();
@@ -205,6 +206,59 @@ export function assertExportShape(exported: unknown, root: string): void {
   }
   for (const [file, numbers] of kerasSegments) {
     assert.deepEqual([...numbers].sort((a, b) => a - b), numbers.map((_, i) => i + 1), `${file}: segments numbered 1..${numbers.length}`);
+  }
+}
+
+const MODEL_KEYS = [
+  'artifactLocation',
+  'created',
+  'deleted',
+  'experiment',
+  'id',
+  'metrics',
+  'modelType',
+  'name',
+  'params',
+  'path',
+  'sourceRun',
+  'status',
+  'tags',
+  'updated',
+];
+const MODEL_STATUSES = ['pending', 'ready', 'failed', 'unknown'];
+
+/** `models` of `runlens export`: MLflow 3 logged models, each with exactly the documented keys. */
+export function assertModelsShape(models: unknown, root: string): void {
+  assert.ok(Array.isArray(models), 'models is an array');
+  for (const [index, model] of (models as Record<string, unknown>[]).entries()) {
+    const where = `models[${index}]`;
+    assert.deepEqual(Object.keys(model).sort(), MODEL_KEYS, `${where} has exactly the documented keys`);
+    assert.ok(typeof model.id === 'string' && model.id !== '', `${where}.id is a non-empty string`);
+    assert.ok(typeof model.name === 'string' && model.name !== '', `${where}.name is a non-empty string`);
+    assert.ok(MODEL_STATUSES.includes(model.status as string), `${where}.status "${String(model.status)}"`);
+    const experiment = model.experiment as { id?: unknown; name?: unknown };
+    assert.ok(typeof experiment?.id === 'string', `${where}.experiment.id is a string`);
+    assert.ok(experiment.name === null || typeof experiment.name === 'string', `${where}.experiment.name is a string or null`);
+    const source = model.sourceRun as { id?: unknown; path?: unknown } | null;
+    if (source !== null) {
+      assert.deepEqual(Object.keys(source).sort(), ['id', 'path'], `${where}.sourceRun has id and path`);
+      assert.ok(typeof source.id === 'string' && source.id !== '', `${where}.sourceRun.id is a non-empty string`);
+      assert.ok(source.path === null || typeof source.path === 'string', `${where}.sourceRun.path is a string or null`);
+    }
+    for (const key of ['created', 'updated'] as const) assert.ok(model[key] === null || Number.isFinite(model[key]), `${where}.${key} is ms or null`);
+    assert.equal(typeof model.deleted, 'boolean', `${where}.deleted is a boolean`);
+    assertStringRecord(model.params, `${where}.params`);
+    assertStringRecord(model.tags, `${where}.tags`);
+    assert.ok(model.metrics !== null && typeof model.metrics === 'object' && !Array.isArray(model.metrics), `${where}.metrics is an object`);
+    for (const [key, rows] of Object.entries(model.metrics as object)) {
+      assert.ok(Array.isArray(rows), `${where}.metrics["${key}"] is a list`);
+      for (const row of rows as unknown[]) {
+        assert.ok(Array.isArray(row) && row.length === 3 && isWireNumber(row[0]) && isWireNumber(row[1]), `${where}.metrics["${key}"]: [step, value, wall_ms|null]`);
+      }
+    }
+    const modelPath = model.path;
+    assert.ok(typeof modelPath === 'string' && modelPath !== '' && !path.posix.isAbsolute(modelPath) && !modelPath.includes('\\'), `${where}.path is relative, '/'-separated`);
+    assert.ok(fs.existsSync(path.join(root, ...modelPath.split('/'))), `${where}.path "${modelPath}" names something under the exported folder`);
   }
 }
 
