@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { assertNoCrash, assertWarned, runCli, warningLines } from '../support/badInput';
 import { assertExportShape } from '../support/corpusExpectations';
 import { copyCorpus } from '../support/fixtures';
+import type { RunsExport } from '../../src/core/export/exportRuns';
 
 const CASE = 'logs/mlflow/sb3-rl-nested-metric-keys';
 const EXPERIMENT = '1';
@@ -21,25 +22,8 @@ const MODEL_ID = 'm-5f1c0e1f3b2a4c6d8e9f0a1b2c3d4e5f';
 const ORPHAN_ID = 'm-00000000000000000000000000000001';
 const BROKEN_ID = 'm-0000000000000000000000000000000b';
 
-interface Exported {
-  runs: { path: string; format: string }[];
-  models: {
-    id: string;
-    name: string;
-    experiment: { id: string; name: string | null };
-    sourceRun: { id: string; path: string | null } | null;
-    status: string;
-    created: number | null;
-    updated: number | null;
-    modelType: string | null;
-    artifactLocation: string | null;
-    deleted: boolean;
-    params: Record<string, string>;
-    tags: Record<string, string>;
-    metrics: Record<string, unknown[][]>;
-    path: string;
-  }[];
-}
+/** The export as the CLI prints it: the same shape the exporter declares. */
+type Exported = RunsExport;
 
 function write(root: string, relative: string, content: string): void {
   const full = path.join(root, ...relative.split('/'));

@@ -8,12 +8,13 @@ import { DEFAULT_ATOL, DEFAULT_RTOL } from '../../core/models/golden';
 import { DEFAULT_SEED, parseShapeOverrides } from '../../core/models/inputs';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../core/models/ortRuntime';
 import { PARITY_DEFAULT_RUNS, PARITY_DEFAULT_WARMUP, runParityCheck, type ParityConfig, type ParityReport } from '../../core/models/parity';
-import { DEFAULT_TIMEOUT_S, SmokeCancelledError } from '../../core/models/smoke';
+import { DEFAULT_TIMEOUT_S } from '../../core/models/smoke';
 import { describeSpeedup } from '../../shared/speedup';
 import type { CliIO, Command } from '../command';
 import { renderTable } from '../table';
-import { formatMs, formatNumber, toJson } from './modelFormat';
+import { formatMs, formatNumber } from './modelFormat';
 import { numberFlag, secondsFlag, stringFlag } from './smoke';
+import { runWorkerReport } from './workerReport';
 
 const GRAPH_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 type GraphLevel = (typeof GRAPH_LEVELS)[number];
@@ -50,43 +51,26 @@ export const parityCommand: Command = {
       : undefined;
     if (!candidates && graphLevel) throw new UserError('bad-argument', '--graph-opt needs --ep: name the providers it applies to');
 
-    const abort = new AbortController();
-    const onInterrupt = () => {
-      io.err('\ncancelling: stopping the parity worker…');
-      abort.abort();
-    };
-    process.once('SIGINT', onInterrupt);
-    let report: ParityReport;
-    try {
-      report = await runParityCheck(model, {
-        candidates,
-        reference: { label: 'cpu', ep: 'cpu', threads },
-        runs: numberFlag(args, 'runs', { integer: true, min: 1 }),
-        warmup: numberFlag(args, 'warmup', { integer: true, min: 0 }),
-        shapes: parseShapeOverrides(stringFlag(args, 'shape')),
-        seed: numberFlag(args, 'seed', { integer: true, min: 0 }),
-        tolerances: { atol: numberFlag(args, 'atol', { min: 0 }), rtol: numberFlag(args, 'rtol', { min: 0 }) },
-        timeoutMs: secondsFlag(args, 'timeout'),
-        signal: abort.signal,
-        onPhase: (phase, detail) => {
-          if (io.interactive) io.err(`\r\x1b[2K[parity] ${detail ? `${detail}: ` : ''}${phase}…`);
-        },
-      });
-    } catch (e) {
-      if (e instanceof SmokeCancelledError) {
-        io.err('parity check cancelled; the worker was stopped');
-        return 130;
-      }
-      throw e;
-    } finally {
-      process.removeListener('SIGINT', onInterrupt);
-      if (io.interactive) io.err('\r\x1b[2K');
-    }
-    if (args.flags.has('json')) io.out(toJson(report));
-    else printParityReport(report, io);
-    for (const w of report.warnings) io.err(`note: ${w}`);
-    if (!report.pass) io.err(`parity: FAIL: ${report.problems.join('; ')}`);
-    return report.pass ? 0 : 1;
+    return runWorkerReport<ParityReport>(args, io, {
+      command: 'parity',
+      stopping: 'stopping the parity worker…',
+      cancelled: () => 'parity check cancelled; the worker was stopped',
+      warningLabel: 'note',
+      print: printParityReport,
+      run: (signal, status) =>
+        runParityCheck(model, {
+          candidates,
+          reference: { label: 'cpu', ep: 'cpu', threads },
+          runs: numberFlag(args, 'runs', { integer: true, min: 1 }),
+          warmup: numberFlag(args, 'warmup', { integer: true, min: 0 }),
+          shapes: parseShapeOverrides(stringFlag(args, 'shape')),
+          seed: numberFlag(args, 'seed', { integer: true, min: 0 }),
+          tolerances: { atol: numberFlag(args, 'atol', { min: 0 }), rtol: numberFlag(args, 'rtol', { min: 0 }) },
+          timeoutMs: secondsFlag(args, 'timeout'),
+          signal,
+          onPhase: (phase, detail) => status(`${detail ? `${detail}: ` : ''}${phase}`),
+        }),
+    });
   },
 };
 

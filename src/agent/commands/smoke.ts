@@ -5,11 +5,12 @@ import { UserError } from '../../core/errors';
 import { DEFAULT_ATOL, DEFAULT_RTOL } from '../../core/models/golden';
 import { DEFAULT_SEED, parseShapeOverrides } from '../../core/models/inputs';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../core/models/ortRuntime';
-import { DEFAULT_RUNS, DEFAULT_TIMEOUT_S, DEFAULT_WARMUP, runSmokeTest, SmokeCancelledError, type SmokeReport } from '../../core/models/smoke';
+import { DEFAULT_RUNS, DEFAULT_TIMEOUT_S, DEFAULT_WARMUP, runSmokeTest, type SmokeReport } from '../../core/models/smoke';
 import type { ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
 import { renderTable } from '../table';
-import { formatBytes, formatMs, formatNumber, toJson } from './modelFormat';
+import { formatBytes, formatMs, formatNumber } from './modelFormat';
+import { runWorkerReport } from './workerReport';
 
 export const smokeCommand: Command = {
   usage: 'runlens smoke MODEL [--ep cpu|cuda|webgpu] [--runs N] [--warmup N] [--shape NAME=1x3x224x224[,NAME=DIMS...]] [--save-golden FILE] [--golden FILE] [--timeout SECONDS] [--json]',
@@ -37,45 +38,28 @@ export const smokeCommand: Command = {
     const ep = (stringFlag(args, 'ep') ?? 'cpu') as ExecutionProvider;
     if (!EXECUTION_PROVIDERS.includes(ep)) throw new UserError('bad-argument', `--ep ${ep}: expected one of ${EXECUTION_PROVIDERS.join(', ')}`);
 
-    const abort = new AbortController();
-    const onInterrupt = () => {
-      io.err('\ncancelling: stopping the smoke-test worker…');
-      abort.abort();
-    };
-    process.once('SIGINT', onInterrupt);
-    let report: SmokeReport;
-    try {
-      report = await runSmokeTest(model, {
-        ep,
-        runs: numberFlag(args, 'runs', { integer: true, min: 1 }),
-        warmup: numberFlag(args, 'warmup', { integer: true, min: 0 }),
-        shapes: parseShapeOverrides(stringFlag(args, 'shape')),
-        seed: numberFlag(args, 'seed', { integer: true, min: 0 }),
-        threads: numberFlag(args, 'threads', { integer: true, min: 1 }),
-        saveGolden: stringFlag(args, 'save-golden'),
-        golden: stringFlag(args, 'golden'),
-        tolerances: { atol: numberFlag(args, 'atol', { min: 0 }), rtol: numberFlag(args, 'rtol', { min: 0 }) },
-        timeoutMs: secondsFlag(args, 'timeout'),
-        signal: abort.signal,
-        onPhase: (phase) => {
-          if (io.interactive) io.err(`\r\x1b[2K[smoke] ${phase}…`);
-        },
-      });
-    } catch (e) {
-      if (e instanceof SmokeCancelledError) {
-        io.err(e.message);
-        return 130;
-      }
-      throw e;
-    } finally {
-      process.removeListener('SIGINT', onInterrupt);
-      if (io.interactive) io.err('\r\x1b[2K');
-    }
-    if (args.flags.has('json')) io.out(toJson(report));
-    else printReport(report, io);
-    for (const w of report.warnings) io.err(`warning: ${w}`);
-    if (!report.pass) io.err(`smoke: FAIL: ${report.problems.join('; ')}`);
-    return report.pass ? 0 : 1;
+    return runWorkerReport<SmokeReport>(args, io, {
+      command: 'smoke',
+      stopping: 'stopping the smoke-test worker…',
+      cancelled: (e) => e.message,
+      warningLabel: 'warning',
+      print: printReport,
+      run: (signal, status) =>
+        runSmokeTest(model, {
+          ep,
+          runs: numberFlag(args, 'runs', { integer: true, min: 1 }),
+          warmup: numberFlag(args, 'warmup', { integer: true, min: 0 }),
+          shapes: parseShapeOverrides(stringFlag(args, 'shape')),
+          seed: numberFlag(args, 'seed', { integer: true, min: 0 }),
+          threads: numberFlag(args, 'threads', { integer: true, min: 1 }),
+          saveGolden: stringFlag(args, 'save-golden'),
+          golden: stringFlag(args, 'golden'),
+          tolerances: { atol: numberFlag(args, 'atol', { min: 0 }), rtol: numberFlag(args, 'rtol', { min: 0 }) },
+          timeoutMs: secondsFlag(args, 'timeout'),
+          signal,
+          onPhase: (phase) => status(phase),
+        }),
+    });
   },
 };
 
