@@ -376,10 +376,20 @@ class LightningTable {
   private readonly touched = new Set<string>();
   private rows: number;
 
-  // The open (step, epoch) group: its key as UTF-8 bytes (the raw trimmed cells joined by NUL).
+  // The open (step, epoch) group. Its key is the raw trimmed step and epoch
+  // cells, as ranges of keySource: the bytes being parsed while feedBytes
+  // runs (no copy per row), copied into ownKey before those bytes go back to
+  // the read buffer pool (ownKeyFromSource). keyStep is the step cell's
+  // number (NaN when unknown): two different numbers are two different
+  // texts, so nearly every new row is told apart without comparing bytes.
   private hasKey = false;
-  private keyBytes = new Uint8Array(64);
-  private keyLength = 0;
+  private ownKey = new Uint8Array(64);
+  private keySource: Uint8Array = this.ownKey;
+  private keyStepStart = 0;
+  private keyStepEnd = 0;
+  private keyEpochStart = 0;
+  private keyEpochEnd = 0;
+  private keyStep = NaN;
   // Values logged in the open group per column: valid where groupOf[column] === group.
   private group = 1;
   private readonly groupOf: Int32Array;
@@ -414,7 +424,14 @@ class LightningTable {
     this.rowValues = new Float64Array(header.length);
     this.rowHas = new Uint8Array(header.length);
     this.rows = from?.rows ?? 0;
-    if (from?.groupKey !== undefined && from.groupKey !== null) this.setKey(Buffer.from(from.groupKey, 'utf8'), 0, -1, 0, 0);
+    if (from?.groupKey !== undefined && from.groupKey !== null) {
+      // Stored as step + NUL + epoch (continuation).
+      const key = Buffer.from(from.groupKey, 'utf8');
+      const nul = key.indexOf(0);
+      const stepEnd = nul < 0 ? key.length : nul;
+      this.setKey(key, 0, stepEnd, Math.min(stepEnd + 1, key.length), key.length, NaN);
+      this.ownKeyFromSource();
+    }
     for (const [index, values] of from?.group ?? []) {
       if (index < 0 || index >= header.length) continue;
       for (const value of values) this.remember(index, decodeStateNumber(value));
@@ -512,6 +529,8 @@ class LightningTable {
       if (stepIndex >= 0) this.finishRow(lineNumber, !unterminated, undefined, step, bytes, stepStart, stepEnd, epochStart, epochEnd);
       else this.finishRow(lineNumber, !unterminated, undefined, undefined, undefined, 0, 0, 0, 0);
     }
+    // The caller reuses `bytes` for the next read: the open group's key must not point into them.
+    this.ownKeyFromSource();
     return lines;
   }
 
@@ -546,16 +565,18 @@ class LightningTable {
       const stepCell = stepIndex >= 0 ? row.cells[stepIndex].trim() : '';
       const parsedStep = stepIndex >= 0 ? parseFiniteToken(stepCell) : undefined;
       if (stepIndex >= 0 && parsedStep === undefined) unparsable ??= `step "${stepCell}" is not a number`;
+      // A fresh buffer per row: the key may point into it for as long as the group lasts.
+      const stepBytes = Buffer.byteLength(stepCell, 'utf8');
       const key = stepIndex >= 0 ? Buffer.from(`${stepCell}\u0000${epochIndex >= 0 ? row.cells[epochIndex].trim() : ''}`, 'utf8') : undefined;
-      this.finishRow(row.lineNumber, row.terminated, unparsable, parsedStep, key, 0, -1, 0, 0);
+      this.finishRow(row.lineNumber, row.terminated, unparsable, parsedStep, key, 0, stepBytes, stepBytes + 1, key?.length ?? 0);
     }
   }
 
   /**
    * A row whose cells are in rowValues/rowHas: counted, reported, and its
-   * values added unless the group already has them. The group key is
-   * keyBytes[keyStart, keyEnd) + NUL + keyBytes[epochStart, epochEnd), or,
-   * with keyEnd -1, all of keyBytes (undefined: no step column).
+   * values added unless the group already has them. The group key is the
+   * step cell keyBytes[keyStart, keyEnd) and the epoch cell
+   * keyBytes[epochStart, epochEnd) (keyBytes undefined: no step column).
    */
   private finishRow(
     lineNumber: number,
@@ -576,11 +597,12 @@ class LightningTable {
     if (unparsable) this.warnings.addLine(this.file, lineNumber, unparsable + (parsedStep === undefined && this.stepIndex >= 0 ? '; row index used as step' : ''));
     const step = parsedStep ?? dataIndex;
 
-    if (keyBytes === undefined || !this.sameKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd)) {
+    const keyStep = parsedStep ?? NaN;
+    if (keyBytes === undefined || !this.sameKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd, keyStep)) {
       this.group++;
       this.groupSize = 0;
       if (keyBytes === undefined) this.hasKey = false;
-      else this.setKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd);
+      else this.setKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd, keyStep);
     }
     const { rowValues, rowHas } = this;
     for (const index of this.seriesColumns) {
@@ -622,35 +644,47 @@ class LightningTable {
     return series;
   }
 
-  private sameKey(bytes: Uint8Array, start: number, end: number, epochStart: number, epochEnd: number): boolean {
+  private sameKey(bytes: Uint8Array, stepStart: number, stepEnd: number, epochStart: number, epochEnd: number, step: number): boolean {
     if (!this.hasKey) return false;
-    const key = this.keyBytes;
-    if (end < 0) {
-      if (bytes.length !== this.keyLength) return false;
-      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== key[i]) return false;
-      return true;
-    }
-    const stepLength = end - start;
-    if (stepLength + 1 + (epochEnd - epochStart) !== this.keyLength || key[stepLength] !== 0) return false;
-    for (let i = 0; i < stepLength; i++) if (bytes[start + i] !== key[i]) return false;
-    for (let i = epochStart, k = stepLength + 1; i < epochEnd; i++, k++) if (bytes[i] !== key[k]) return false;
+    // Both steps parsed and different: different cells (a row of the next step, nearly always).
+    if (step === step && this.keyStep === this.keyStep && step !== this.keyStep) return false;
+    const key = this.keySource;
+    const keyStepStart = this.keyStepStart;
+    const keyEpochStart = this.keyEpochStart;
+    if (stepEnd - stepStart !== this.keyStepEnd - keyStepStart || epochEnd - epochStart !== this.keyEpochEnd - keyEpochStart) return false;
+    for (let i = stepStart, k = keyStepStart; i < stepEnd; i++, k++) if (bytes[i] !== key[k]) return false;
+    for (let i = epochStart, k = keyEpochStart; i < epochEnd; i++, k++) if (bytes[i] !== key[k]) return false;
     return true;
   }
 
-  private setKey(bytes: Uint8Array, start: number, end: number, epochStart: number, epochEnd: number): void {
-    const length = end < 0 ? bytes.length : end - start + 1 + (epochEnd - epochStart);
-    if (this.keyBytes.length < length) this.keyBytes = new Uint8Array(length * 2);
-    const key = this.keyBytes;
-    if (end < 0) key.set(bytes);
-    else {
-      // A few bytes per row: a loop, not subarray views (an object each).
-      let k = 0;
-      for (let i = start; i < end; i++) key[k++] = bytes[i];
-      key[k++] = 0;
-      for (let i = epochStart; i < epochEnd; i++) key[k++] = bytes[i];
-    }
-    this.keyLength = length;
+  /** Opens a group keyed by bytes[stepStart, stepEnd) and bytes[epochStart, epochEnd), without copying them. */
+  private setKey(bytes: Uint8Array, stepStart: number, stepEnd: number, epochStart: number, epochEnd: number, step: number): void {
+    this.keySource = bytes;
+    this.keyStepStart = stepStart;
+    this.keyStepEnd = stepEnd;
+    this.keyEpochStart = epochStart;
+    this.keyEpochEnd = epochEnd;
+    this.keyStep = step;
     this.hasKey = true;
+  }
+
+  /** Copies the open group's key into ownKey (step, NUL, epoch), so that it outlives the bytes it was parsed from. */
+  private ownKeyFromSource(): void {
+    if (!this.hasKey || this.keySource === this.ownKey) return;
+    const source = this.keySource;
+    const stepLength = this.keyStepEnd - this.keyStepStart;
+    const epochLength = this.keyEpochEnd - this.keyEpochStart;
+    const length = stepLength + 1 + epochLength;
+    if (this.ownKey.length < length) this.ownKey = new Uint8Array(length * 2);
+    const key = this.ownKey;
+    key.set(source.subarray(this.keyStepStart, this.keyStepEnd), 0);
+    key[stepLength] = 0;
+    key.set(source.subarray(this.keyEpochStart, this.keyEpochEnd), stepLength + 1);
+    this.keySource = key;
+    this.keyStepStart = 0;
+    this.keyStepEnd = stepLength;
+    this.keyEpochStart = stepLength + 1;
+    this.keyEpochEnd = length;
   }
 
   /** Where the next read continues: rows so far and the open (step, epoch) group. */
@@ -661,9 +695,15 @@ class LightningTable {
     ]);
     return {
       rows: this.rows,
-      groupKey: this.hasKey ? Buffer.from(this.keyBytes.buffer, this.keyBytes.byteOffset, this.keyLength).toString('utf8') : null,
+      groupKey: this.hasKey ? this.groupKeyText() : null,
       group,
     };
+  }
+
+  /** The open group's key as the state stores it: step cell, NUL, epoch cell. */
+  private groupKeyText(): string {
+    const text = (start: number, end: number) => Buffer.from(this.keySource.buffer, this.keySource.byteOffset + start, end - start).toString('utf8');
+    return `${text(this.keyStepStart, this.keyStepEnd)}\u0000${text(this.keyEpochStart, this.keyEpochEnd)}`;
   }
 
   /** The series that got points, in header order like a full read lists them. */
