@@ -56,6 +56,16 @@ await Promise.all([
     target: 'node18',
     external: ['onnxruntime-node'],
   }),
+  // The TensorBoard reader's framing worker (src/core/ingest/tensorboard/framing.ts):
+  // verifies record checksums on a second core while the agent decodes.
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/core/ingest/tensorboard/framingWorker.ts'],
+    outfile: 'dist/framingWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+  }),
   // The serving server and the gray-release router, copied into serving
   // images (src/core/deploy/image.ts); onnxruntime-node travels beside them.
   ...['serve', 'router'].map((name) =>

@@ -14,6 +14,7 @@ import type { RunStore, SeriesChange } from '../store/types';
 import { readHeadHash } from './fileCursor';
 import { recycleSeries, releaseColumnPool } from './series';
 import type { FileCursor, FormatReader, IngestWarning, ParsedSource, ReadLimits, SourceCandidate } from './types';
+import { stopFramingWorker } from './tensorboard/framing';
 import { walkFiles } from './walk';
 import { isInside } from '../util/paths';
 
@@ -221,6 +222,7 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
     }
   } finally {
     releaseColumnPool();
+    stopFramingWorker();
   }
   options.onProgress?.({ done, total: candidates.length, message: 'done' });
   summary.durationMs = Date.now() - started;

@@ -7,7 +7,8 @@ import { SeriesBuilder, type Float64Series } from '../series';
 import type { IngestWarning } from '../types';
 import { EventDecoder } from './events';
 import type { SessionStartInfo } from './hparams';
-import { FILE_START, readRecordRangesFromHandle, type RecordCursor } from './tfrecord';
+import { readRecordRangesFramed, type FramingMode } from './framing';
+import { FILE_START, type RecordCursor } from './tfrecord';
 
 export interface EventFileContent {
   file: string;
@@ -38,6 +39,8 @@ export interface ReadEventFileOptions {
   maxBytes?: number;
   /** Stop at this file offset instead of the file's size when the read started. */
   endOffset?: number;
+  /** Where the records' checksums are verified (framing.ts); default: a worker thread for big reads. */
+  framing?: FramingMode;
 }
 
 /**
@@ -82,7 +85,7 @@ export async function readEventFileFromHandle(
   // By tag name, in the order tags first appear (the order of content.scalars).
   const builders = new Map<string, SeriesBuilder>();
 
-  const scan = await readRecordRangesFromHandle(
+  const scan = await readRecordRangesFramed(
     handle,
     cursor,
     endOffset,

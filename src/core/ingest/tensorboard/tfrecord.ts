@@ -162,9 +162,25 @@ export interface FileRecordReadOptions {
    */
   maxBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Called after the records of each read window were handed over, while
+   * their bytes are still valid (the window is reused or read into after it
+   * returns): where a caller that collected ranges copies them out.
+   */
+  onWindowScanned?: () => void;
+  /** Where read windows come from and go back to (default: the ingest's pool of read buffers). */
+  buffers?: ReadBuffers;
 }
 
-const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
+/** A source of read buffers: `give` gets back each buffer `take` gave (and may get buffers it never gave: ignored). */
+export interface ReadBuffers {
+  take(minimum: number): Buffer;
+  give(buffer: Uint8Array): void;
+}
+
+const POOLED_READ_BUFFERS: ReadBuffers = { take: takeReadBuffer, give: giveReadBuffer };
+
+export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads the records of `filePath` from `cursor` to the end of the file as it
@@ -206,8 +222,9 @@ export async function readRecordRangesFromHandle(
   endOffset: number,
   file: string,
   onRecord: RecordRangeHandler,
-  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal' | 'maxBytes'> = {},
+  options: Pick<FileRecordReadOptions, 'windowBytes' | 'signal' | 'maxBytes' | 'onWindowScanned' | 'buffers'> = {},
 ): Promise<RecordScanResult & { truncated: boolean }> {
+  const { take: takeBuffer, give: giveBuffer } = options.buffers ?? POOLED_READ_BUFFERS;
   const windowBytes = Math.max(RECORD_HEADER_BYTES + RECORD_FOOTER_BYTES, options.windowBytes ?? DEFAULT_WINDOW_BYTES);
   const maxBytes = options.maxBytes ?? Infinity;
   const warnings: IngestWarning[] = [];
@@ -235,7 +252,7 @@ export async function readRecordRangesFromHandle(
     const pending = ahead;
     ahead = undefined;
     await pending.read.catch(() => 0);
-    giveReadBuffer(pending.buffer);
+    giveBuffer(pending.buffer);
   };
 
   try {
@@ -253,7 +270,7 @@ export async function readRecordRangesFromHandle(
         ahead = undefined;
         const got = await next.read;
         next.buffer.set(tail, AHEAD_ROOM - tail.length);
-        giveReadBuffer(buffer);
+        giveBuffer(buffer);
         buffer = next.buffer;
         data = buffer.subarray(AHEAD_ROOM - tail.length, AHEAD_ROOM + got);
         shortRead = got < next.length;
@@ -265,8 +282,8 @@ export async function readRecordRangesFromHandle(
       }
       if (data.length < wanted && !shortRead) {
         // No read-ahead (the first window, a record bigger than it, a file cut short): read here.
-        giveReadBuffer(buffer);
-        buffer = takeReadBuffer(wanted);
+        giveBuffer(buffer);
+        buffer = takeBuffer(wanted);
         const got = await readFully(handle, buffer, 0, wanted, current.offset);
         data = buffer.subarray(0, got);
         shortRead = got < wanted;
@@ -276,10 +293,11 @@ export async function readRecordRangesFromHandle(
       const reachedEnd = dataEnd >= endOffset || shortRead;
       if (!reachedEnd && maxBytes - (dataEnd - cursor.offset) > 0) {
         const length = windowAt(dataEnd, 0);
-        const aheadBuffer = takeReadBuffer(AHEAD_ROOM + length);
+        const aheadBuffer = takeBuffer(AHEAD_ROOM + length);
         ahead = { buffer: aheadBuffer, position: dataEnd, length, read: readFully(handle, aheadBuffer, AHEAD_ROOM, length, dataEnd) };
       }
       const scan = scanRecordRanges(data, position, current, file, onRecord);
+      options.onWindowScanned?.();
       warnings.push(...scan.warnings);
       records += scan.records;
       bytesNeededAtCursor = scan.bytesNeededAtCursor;
@@ -291,13 +309,13 @@ export async function readRecordRangesFromHandle(
   } finally {
     // Records were handed over as ranges of the window, valid only during the call: done with it.
     await settleAhead();
-    giveReadBuffer(buffer);
+    giveBuffer(buffer);
   }
   return { cursor: current, records, warnings, bytesNeededAtCursor, truncated };
 }
 
 /** Room in front of a read-ahead buffer for the unfinished record of the window before it. */
-const AHEAD_ROOM = 64 * 1024;
+export const AHEAD_ROOM = 64 * 1024;
 
 /** Reads `length` bytes at `position` into `into` from `at`, or up to the end of the file (it may have been truncated meanwhile). */
 async function readFully(handle: fs.promises.FileHandle, into: Buffer, at: number, length: number, position: number): Promise<number> {
