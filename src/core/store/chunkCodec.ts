@@ -5,22 +5,41 @@
 //
 // Encoding is exact: values are float64 unless every value in the chunk is
 // exactly a float32 (TensorBoard writes float32), steps and wall times are
-// zigzag-varint deltas when they are integers, else float64.
+// zigzag-varint deltas when they are integers. Other doubles (TensorBoard's
+// fractional wall times: seconds * 1000) are stored as the first one's 8
+// bytes and then the differences of consecutive 64-bit patterns as zigzag
+// varints: neighbouring times share sign, exponent and high mantissa bits,
+// so a wall time 0.04-1 s after the one before takes 3-4 bytes instead of 8,
+// still bit for bit. Doubles whose patterns are far apart (random values)
+// stay plain float64.
+//
+// Blob layout, version 2: version byte, one encoding byte per column (steps,
+// values, walls), the point count as a varint, then the columns in that
+// order. Version 1 (read, no longer written) packed the three encodings,
+// which had no bit-delta, into one byte.
 
 import * as os from 'node:os';
 
 export const CHUNK_POINTS = 4096;
-const CODEC_VERSION = 1;
+/** Written. A database with version-2 chunks is schema version 5 (migrations.ts), so an older RunLens refuses it instead of failing on its chunks. */
+const CODEC_VERSION = 2;
+/** Still read: chunks written before version 2. */
+const CODEC_VERSION_PACKED_FLAGS = 1;
 
 const enum NumberEncoding {
   VarintDelta = 0,
   Float64 = 1,
   Float32 = 2,
   Absent = 3,
+  /** The first value as float64, then zigzag varints of the differences between consecutive 64-bit patterns (version 2 only). */
+  Float64BitDelta = 4,
 }
 
 /** Beyond this a zigzag delta no longer fits in a double's exact integer range. */
 const MAX_SAFE_DELTA = 2 ** 51;
+
+/** A bit-pattern difference this big (zigzagged) takes 7 varint bytes or more: not worth it over 8 bytes of float64. */
+const MAX_BIT_DELTA = 2 ** 42;
 
 export interface PointColumns {
   steps: ArrayLike<number>;
@@ -134,6 +153,71 @@ class ByteWriter {
     this.offset = o;
     return to;
   }
+  /**
+   * Float64BitDelta of column[from, to): the first value's 8 bytes, then
+   * each value's 64-bit pattern minus the one before, as a zigzag varint.
+   * Returns false (the caller rewinds `offset`) as soon as a difference
+   * needs MAX_BIT_DELTA_BITS or more: then float64 is about as small, and
+   * random doubles (whose patterns differ by ~2^52) give up at the first.
+   */
+  bitDeltas(column: Float64Array, from: number, to: number): boolean {
+    const count = to - from;
+    this.ensure(count * 8);
+    // Words as int32: differences of the high words are then taken as signed, which is the
+    // same difference modulo 2^64 (all the decoder needs) and small for negative doubles too.
+    const words = new Int32Array(column.buffer, column.byteOffset + from * 8, count * 2);
+    const buffer = this.buffer;
+    let o = this.offset;
+    buffer.set(new Uint8Array(column.buffer, column.byteOffset + from * 8, 8), o);
+    o += 8;
+    let previousLow = words[0] >>> 0;
+    let previousHigh = words[1];
+    for (let i = 1; i < count; i++) {
+      const low = words[2 * i] >>> 0;
+      const high = words[2 * i + 1];
+      const lowDelta = low - previousLow;
+      const highDelta = high - previousHigh;
+      previousLow = low;
+      previousHigh = high;
+      if (highDelta === 0 && (lowDelta | 0) === lowDelta) {
+        // Nearly every neighbour: the high words agree and the difference is an int32, whose
+        // zigzag (n << 1) ^ (n >> 31), read as uint32, is exact with 32-bit operations.
+        const z = ((lowDelta << 1) ^ (lowDelta >> 31)) >>> 0;
+        if (z < 0x80) buffer[o++] = z;
+        else if (z < 0x4000) {
+          buffer[o++] = (z & 0x7f) | 0x80;
+          buffer[o++] = z >>> 7;
+        } else if (z < 0x200000) {
+          buffer[o++] = (z & 0x7f) | 0x80;
+          buffer[o++] = ((z >>> 7) & 0x7f) | 0x80;
+          buffer[o++] = z >>> 14;
+        } else if (z < 0x10000000) {
+          buffer[o++] = (z & 0x7f) | 0x80;
+          buffer[o++] = ((z >>> 7) & 0x7f) | 0x80;
+          buffer[o++] = ((z >>> 14) & 0x7f) | 0x80;
+          buffer[o++] = z >>> 21;
+        } else {
+          buffer[o++] = (z & 0x7f) | 0x80;
+          buffer[o++] = ((z >>> 7) & 0x7f) | 0x80;
+          buffer[o++] = ((z >>> 14) & 0x7f) | 0x80;
+          buffer[o++] = ((z >>> 21) & 0x7f) | 0x80;
+          buffer[o++] = z >>> 28;
+        }
+        continue;
+      }
+      // Exact: a power-of-two product, and a sum whose size is checked right after.
+      const delta = highDelta * 4294967296 + lowDelta;
+      let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+      if (z >= MAX_BIT_DELTA) return false;
+      while (z >= 0x80) {
+        buffer[o++] = (z % 0x80) | 0x80;
+        z = Math.floor(z / 0x80);
+      }
+      buffer[o++] = z;
+    }
+    this.offset = o;
+    return true;
+  }
   /** Bulk copy of a typed array's bytes (the platform is little-endian; checked below). */
   bytes(view: ArrayBufferView): void {
     this.ensure(view.byteLength);
@@ -161,6 +245,51 @@ class ByteReader {
       if (b < 0x80) return result;
       scale *= 0x80;
     }
+  }
+  /** Float64BitDelta into `out`: the first value's bytes, then each pattern from the one before. */
+  bitDeltas(out: Float64Array): void {
+    if (out.length === 0) return;
+    this.float64s(out.subarray(0, 1));
+    const words = new Uint32Array(out.buffer, out.byteOffset, out.length * 2);
+    const buffer = this.buffer;
+    const length = buffer.length;
+    let o = this.offset;
+    let low = words[0];
+    let high = words[1];
+    for (let i = 1; i < out.length; i++) {
+      // The zigzag varint, in 32-bit steps while it fits 32 bits (nearly always: see the writer).
+      let z = 0;
+      let shift = 0;
+      let b: number;
+      do {
+        if (o >= length) throw new Error('chunk blob is truncated');
+        b = buffer[o++];
+        if (shift < 28) z |= (b & 0x7f) << shift;
+        else z += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b >= 0x80);
+      let sum: number;
+      if (z <= 0xffffffff) {
+        // A difference within int32: added to the low word, with a carry or borrow.
+        sum = low + ((z >>> 1) ^ -(z & 1));
+      } else {
+        const delta = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        const deltaLow = ((delta % 4294967296) + 4294967296) % 4294967296;
+        high = (high + (delta - deltaLow) / 4294967296) >>> 0;
+        sum = low + deltaLow;
+      }
+      if (sum >= 4294967296) {
+        sum -= 4294967296;
+        high = (high + 1) >>> 0;
+      } else if (sum < 0) {
+        sum += 4294967296;
+        high = (high - 1) >>> 0;
+      }
+      low = sum;
+      words[2 * i] = low;
+      words[2 * i + 1] = high;
+    }
+    this.offset = o;
   }
   /** Copies `count` elements into a fresh (aligned) typed array. */
   float64s(out: Float64Array): void {
@@ -235,6 +364,10 @@ function writeBestColumn(w: ByteWriter, column: ArrayLike<number>, from: number,
     }
   }
   const encoding = chooseEncoding(column, from, to, allowFloat32);
+  if (encoding === NumberEncoding.Float64 && to - from > 1) {
+    if (w.bitDeltas(float64s(column, from, to), 0, to - from)) return NumberEncoding.Float64BitDelta;
+    w.offset = start;
+  }
   writeColumn(w, column, from, to, encoding);
   return encoding;
 }
@@ -255,6 +388,9 @@ function writeColumn(w: ByteWriter, column: ArrayLike<number>, from: number, to:
     }
     case NumberEncoding.Float64:
       w.bytes(float64s(column, from, to));
+      return;
+    case NumberEncoding.Float64BitDelta:
+      if (!w.bitDeltas(float64s(column, from, to), 0, to - from)) throw new Error('values too far apart for a bit-delta column');
       return;
     default: {
       const unknown: never = encoding;
@@ -281,6 +417,9 @@ function readColumn(r: ByteReader, out: Float64Array, encoding: NumberEncoding):
       return;
     case NumberEncoding.Float64:
       r.float64s(out);
+      return;
+    case NumberEncoding.Float64BitDelta:
+      r.bitDeltas(out);
       return;
     default:
       throw new Error(`chunk blob has unknown column encoding ${String(encoding)}`);
@@ -311,30 +450,39 @@ export function encodeChunkTransient(points: PointColumns, from: number, to: num
 function encodeInto(w: ByteWriter, points: PointColumns, from: number, to: number): Buffer {
   const count = to - from;
   w.byte(CODEC_VERSION);
-  const flagsAt = w.offset;
-  w.byte(0); // the encodings, known once the columns are written
+  const encodingsAt = w.offset;
+  for (let column = 0; column < 3; column++) w.byte(0); // the encodings, known once the columns are written
   w.varint(count);
   const stepEncoding = writeBestColumn(w, points.steps, from, to, false);
   // Integer-valued metrics (epoch counters) compress well as deltas too, but a
   // value column mixing ints and NaN would fall back to float64 anyway.
   const valueEncoding = writeBestColumn(w, points.values, from, to, true);
   const wallEncoding = writeBestColumn(w, points.walls, from, to, false);
-  w.buffer[flagsAt] = stepEncoding | (valueEncoding << 2) | (wallEncoding << 4);
+  w.buffer[encodingsAt] = stepEncoding;
+  w.buffer[encodingsAt + 1] = valueEncoding;
+  w.buffer[encodingsAt + 2] = wallEncoding;
   return w.result();
 }
 
 export function decodeChunk(blob: Buffer): DecodedChunk {
   const r = new ByteReader(blob);
   const version = r.byte();
-  if (version !== CODEC_VERSION) throw new Error(`chunk blob has codec version ${version}, expected ${CODEC_VERSION}`);
-  const flags = r.byte();
+  let encodings: [NumberEncoding, NumberEncoding, NumberEncoding];
+  if (version === CODEC_VERSION) {
+    encodings = [r.byte(), r.byte(), r.byte()];
+  } else if (version === CODEC_VERSION_PACKED_FLAGS) {
+    const flags = r.byte();
+    encodings = [flags & 3, (flags >> 2) & 3, (flags >> 4) & 3];
+  } else {
+    throw new Error(`chunk blob has codec version ${version}, expected ${CODEC_VERSION_PACKED_FLAGS} or ${CODEC_VERSION}`);
+  }
   const count = r.varint();
   const steps = new Float64Array(count);
   const values = new Float64Array(count);
   const walls = new Float64Array(count);
-  readColumn(r, steps, (flags & 3) as NumberEncoding);
-  readColumn(r, values, ((flags >> 2) & 3) as NumberEncoding);
-  readColumn(r, walls, ((flags >> 4) & 3) as NumberEncoding);
+  readColumn(r, steps, encodings[0]);
+  readColumn(r, values, encodings[1]);
+  readColumn(r, walls, encodings[2]);
   return { steps, values, walls };
 }
 

@@ -278,6 +278,14 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    description: 'metric chunks in codec version 2 (fractional wall times as bit-pattern deltas); a RunLens that reads only version 1 must refuse this database rather than fail on its chunks',
+    // Nothing to change in the tables: chunks of version 1 are still read, new chunks are written in
+    // version 2 (chunkCodec.ts). The version number itself is the change: an older RunLens stops at
+    // 'database-newer' with a clear message.
+    sql: `SELECT 1;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -232,7 +232,7 @@ describe('append-only, and tamper-evident when the guards are removed', () => {
     const raw = new Database(file, { readonly: true });
     try {
       const versions = (raw.prepare(`SELECT version FROM schema_version ORDER BY version`).all() as { version: number }[]).map((r) => r.version);
-      assert.deepEqual(versions, [1, 2, 3, 4]);
+      assert.deepEqual(versions, [1, 2, 3, 4, 5]);
       const triggers = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
       for (const t of ['registry_audit_append_only_insert', 'registry_audit_no_delete', 'registry_audit_no_update', 'model_decisions_no_delete', 'model_decisions_no_update']) assert.ok(triggers.includes(t), t);
       // The v1 placeholder tables are still there, empty and unused.

@@ -160,6 +160,51 @@ test('opening an older database upgrades it step by step and keeps its data', ()
   upgraded.close();
 });
 
+test('a database from before chunk codec 2 (schema 4, version-1 chunks) upgrades, reads back exactly and appends onto its old chunks', () => {
+  const file = path.join(makeTempDir(), 'v4.db');
+  const n = 1000;
+  const steps = Array.from({ length: n }, (_, i) => i);
+  const values = steps.map((i) => Math.fround(Math.sin(i)));
+  const walls = steps.map((i) => (1_716_000_000 + i * 0.0371) * 1000); // TensorBoard's fractional ms
+  const store = SqliteRunStore.open(file);
+  store.replaceSource(source('/r', [{ key: 'a', values: [0] }]), []);
+  const runId = store.findRuns('run-a')[0].id;
+  store.appendPoints(runId, 'old', { steps, values, walls });
+  store.close();
+  // What the previous release wrote: version-1 blobs (one byte of packed encodings; here all float64) and schema 4.
+  const raw = new Database(file);
+  const v1 = Buffer.alloc(2 + 2 + n * 24);
+  let o = 0;
+  v1[o++] = 1;
+  v1[o++] = 1 | (1 << 2) | (1 << 4);
+  v1[o++] = (n & 0x7f) | 0x80;
+  v1[o++] = n >> 7;
+  for (const column of [steps, values, walls]) for (const v of column) o = v1.writeDoubleLE(v, o);
+  const seriesId = (raw.prepare(`SELECT id FROM series WHERE key = 'old'`).get() as { id: number }).id;
+  assert.equal(raw.prepare(`UPDATE chunks SET data = ? WHERE series_id = ?`).run(v1, seriesId).changes, 1);
+  raw.prepare(`DELETE FROM schema_version WHERE version > 4`).run();
+  raw.close();
+
+  const upgraded = SqliteRunStore.open(file);
+  assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
+  const back = upgraded.readSeries(runId, 'old')!;
+  assert.deepEqual(Array.from(back.walls), walls);
+  assert.deepEqual(Array.from(back.values), values);
+  // Appending refills the old last chunk: it is decoded as version 1 and written again as version 2.
+  const more = Array.from({ length: 50 }, (_, i) => n + i);
+  upgraded.appendPoints(runId, 'old', { steps: more, values: more.map((i) => i / 4), walls: more.map((i) => (1_716_000_000 + i * 0.0371) * 1000) });
+  const all = upgraded.readSeries(runId, 'old')!;
+  assert.equal(all.values.length, n + 50);
+  assert.deepEqual(Array.from(all.walls), [...walls, ...more.map((i) => (1_716_000_000 + i * 0.0371) * 1000)]);
+  assert.deepEqual(Array.from(all.values), [...values, ...more.map((i) => i / 4)]);
+  upgraded.close();
+  const after = new Database(file, { readonly: true });
+  const blob = (after.prepare(`SELECT data FROM chunks WHERE series_id = ?`).get(seriesId) as { data: Buffer }).data;
+  after.close();
+  assert.equal(blob[0], 2);
+  assert.ok(blob.length < v1.length, `rewritten chunk ${blob.length} bytes, was ${v1.length}`);
+});
+
 test('a newer database is refused with a message naming the file, and left untouched', () => {
   const file = path.join(makeTempDir(), 'new.db');
   SqliteRunStore.open(file).close();
