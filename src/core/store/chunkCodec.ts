@@ -130,6 +130,18 @@ class ByteWriter {
     for (let i = from; i < to; i++) {
       const v = column[i];
       const delta = v - previous;
+      if ((delta | 0) === delta && v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER && (v !== 0 || 1 / v > 0)) {
+        // Nearly every value after the first: an int32 step from an integer (`previous` is one:
+        // 0, or a value that passed), so a safe integer itself; its zigzag in 32-bit operations.
+        previous = v;
+        let z = ((delta << 1) ^ (delta >> 31)) >>> 0;
+        while (z >= 0x80) {
+          buffer[o++] = (z & 0x7f) | 0x80;
+          z >>>= 7;
+        }
+        buffer[o++] = z;
+        continue;
+      }
       if (!Number.isSafeInteger(v) || (v === 0 && 1 / v < 0) || delta > MAX_SAFE_DELTA || delta < -MAX_SAFE_DELTA) {
         this.offset = o;
         return i;
@@ -157,7 +169,7 @@ class ByteWriter {
    * Float64BitDelta of column[from, to): the first value's 8 bytes, then
    * each value's 64-bit pattern minus the one before, as a zigzag varint.
    * Returns false (the caller rewinds `offset`) as soon as a difference
-   * needs MAX_BIT_DELTA_BITS or more: then float64 is about as small, and
+   * is MAX_BIT_DELTA or more (7+ varint bytes): then float64 is about as small, and
    * random doubles (whose patterns differ by ~2^52) give up at the first.
    */
   bitDeltas(column: Float64Array, from: number, to: number): boolean {

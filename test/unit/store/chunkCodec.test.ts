@@ -137,3 +137,18 @@ test('a version-2 chunk with an unknown column encoding is refused', () => {
   odd[3] = 9; // the walls' encoding
   assert.throws(() => decodeChunk(odd), /unknown column encoding 9/);
 });
+
+test('integer deltas stay exact at the edges: around 2^53, -0 after 0, int32 limits, huge jumps', () => {
+  const columns = [
+    [2 ** 53 - 3, 2 ** 53 - 2, 2 ** 53 - 1], // safe integers with small deltas
+    [2 ** 53 - 2, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2], // past the safe range: not deltas any more
+    [0, -0, 1, 0], // -0 is a delta of 0 from 0, but not the integer 0
+    [0, 2 ** 31 - 1, -1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 5], // deltas at and beyond int32
+    [-(2 ** 53) + 1, 2 ** 52, -(2 ** 52), 0], // deltas beyond 2^51
+  ];
+  for (const steps of columns) {
+    const { back } = roundTrip(steps, steps.map(() => 1), steps);
+    steps.forEach((v, i) => assert.ok(Object.is(back.steps[i], v), `${steps}: step ${i} ${back.steps[i]} vs ${v}`));
+    steps.forEach((v, i) => assert.ok(Object.is(back.walls[i], v), `${steps}: wall ${i}`));
+  }
+});
