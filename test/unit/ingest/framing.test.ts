@@ -3,13 +3,14 @@
 // warning and value, on the corpus's real event files, on damaged copies of
 // them, across windows smaller than a record and read budgets that cut a
 // file into slices; a read it gives up on (cancelled, a failing callback)
-// ends cleanly and leaves the worker able to serve the next read.
+// ends cleanly and leaves the worker able to serve the next read. Slices it
+// read ahead are used only when the next read is exactly that read.
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readEventFile, type EventFileContent } from '../../../src/core/ingest/tensorboard/eventFile';
-import { framingWorkerRunning, readRecordRangesFramed, stopFramingWorker, type FramingMode } from '../../../src/core/ingest/tensorboard/framing';
+import { framingReadAheadCounts, framingWorkerRunning, readRecordRangesFramed, stopFramingWorker, type FramingMode } from '../../../src/core/ingest/tensorboard/framing';
 import { FILE_START, type RecordCursor } from '../../../src/core/ingest/tensorboard/tfrecord';
 import { EventFileWriter } from '../../../src/core/ingest/tensorboard/writer';
 import { copyCorpus } from '../../support/fixtures';
@@ -241,4 +242,76 @@ test('a cancelled read and a failing callback end the read cleanly, and the work
   } finally {
     await handle.close();
   }
+});
+
+/** Descriptors of this process open on `file` (Linux: /proc/self/fd). */
+function openDescriptorsOn(file: string): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      // Closed while listing.
+    }
+  }
+  return n;
+}
+
+test('the worker reads the next slice ahead; it is used only when the next read is exactly that read, and nothing is left open', async () => {
+  const { file } = bigEventFile(3 * 1024 * 1024);
+  const window = 64 * 1024;
+  const slice = 700 * 1024;
+  const expected = await readInParts(file, 'thread', window, slice);
+  assert.ok(expected.length >= 4, `${expected.length} slices`);
+
+  // Slices read as the engine does, with a pause between them (its write) in which the worker reads ahead.
+  const slices = [];
+  let cursor: RecordCursor = FILE_START;
+  for (;;) {
+    const content = await readEventFile(file, cursor, { framing: 'worker', windowBytes: window, maxBytes: slice });
+    slices.push(plain(content));
+    if (!content.truncated) break;
+    cursor = content.cursor;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  assert.deepEqual(slices, expected);
+  assert.deepEqual(framingReadAheadCounts(), { adopted: expected.length - 1, abandoned: 0 }, 'every slice after the first was read ahead');
+
+  // A next read with another budget, or from elsewhere: what was read ahead is dropped, the read is exact.
+  const first = await readEventFile(file, FILE_START, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  const otherBudget = await readEventFile(file, first.cursor, { framing: 'worker', windowBytes: window, maxBytes: slice / 2 });
+  assert.deepEqual(plain(otherBudget), plain(await readEventFile(file, first.cursor, { framing: 'thread', windowBytes: window, maxBytes: slice / 2 })));
+  const fromStart = await readEventFile(file, FILE_START, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.deepEqual(plain(fromStart), expected[0]);
+  assert.equal(framingReadAheadCounts().abandoned, 2);
+
+  // The file replaced at its path by one of the same size with a damaged record in the next slice:
+  // the read ahead (of the old file) is not used, the new file's damage is found.
+  const replacement = path.join(path.dirname(file), 'replacement');
+  const bytes = fs.readFileSync(file);
+  const damagedAt = recordOffsets(bytes.subarray(fromStart.cursor.offset), 10)[5] + fromStart.cursor.offset;
+  bytes[damagedAt + 14] ^= 0xff;
+  fs.writeFileSync(replacement, bytes);
+  fs.renameSync(replacement, file);
+  const afterReplace = await readEventFile(file, fromStart.cursor, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.deepEqual(plain(afterReplace), plain(await readEventFile(file, fromStart.cursor, { framing: 'thread', windowBytes: window, maxBytes: slice })));
+  assert.match(afterReplace.warnings.map((w) => w.message).join('\n'), new RegExp(`Damaged TFRecord at byte ${damagedAt}`));
+
+  // The file grown meanwhile (a run still training) while its last slice was read ahead: that read
+  // ahead ended at the old end and is dropped; the read takes in the new record.
+  const penultimate = await readEventFile(file, expected[expected.length - 3].cursor, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.ok(penultimate.truncated);
+  const more = new EventFileWriter();
+  more.scalar(1_800_000_000, 10_000_000, 'loss', 0.5);
+  fs.appendFileSync(file, more.toBuffer());
+  const afterGrowth = await readEventFile(file, penultimate.cursor, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.deepEqual(plain(afterGrowth), plain(await readEventFile(file, penultimate.cursor, { framing: 'thread', windowBytes: window, maxBytes: slice })));
+  assert.equal(afterGrowth.scalars.get('loss')!.steps.at(-1), 10_000_000);
+
+  // Stopped while it reads ahead: the worker closes its own descriptor of the file and ends.
+  await readEventFile(file, FILE_START, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.equal(openDescriptorsOn(file), 1, 'the worker holds the file open to read ahead');
+  stopFramingWorker();
+  for (let waited = 0; openDescriptorsOn(file) > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(openDescriptorsOn(file), 0);
 });

@@ -9,6 +9,13 @@
 // read here as before. Both paths run the same framing code
 // (readRecordRangesFromHandle), so records, cursors and warnings are the same.
 //
+// A big file is read in slices, and the engine writes each slice before it
+// asks for the next; meanwhile the worker goes on reading and verifying the
+// next slice (framingProtocol.ts), which the next read adopts when it is
+// exactly that read (same file, cursor, end, window and budget) and drops
+// otherwise. So the second core works through the writes too, and a slice's
+// first windows are ready when it is asked for.
+//
 // One worker serves every read of an ingest and is stopped at its end
 // (stopFramingWorker), so an idle agent keeps no thread and no shared buffers.
 // Where it cannot start (a bundle without dist/framingWorker.js), reads stay
@@ -66,7 +73,9 @@ export async function readRecordRangesFramed(
 ): Promise<FramedReadResult> {
   const mode = options.framing ?? framingModeFromEnvironment();
   const bytes = Math.min(endOffset - cursor.offset, options.maxBytes ?? Infinity);
-  const worker = mode === 'thread' || (mode === 'auto' && bytes < WORKER_MIN_BYTES) ? undefined : sharedWorker();
+  // A small read that the worker already read ahead (the last slice of a big file) is taken from it too.
+  const small = bytes < WORKER_MIN_BYTES && !shared?.readAheadMatches(handle.fd, file, cursor, endOffset, options);
+  const worker = mode === 'thread' || (mode === 'auto' && small) ? undefined : sharedWorker();
   if (worker && !worker.busy) {
     const result = await worker.read(handle.fd, file, cursor, endOffset, onRecord, options);
     if (result !== 'not-started') return result;
@@ -108,6 +117,11 @@ class FramingWorker {
   private failure: Error | undefined;
   /** A Buffer per shared buffer, so that the decoder's per-buffer view is made once. */
   private readonly views = new WeakMap<SharedArrayBuffer, Buffer>();
+  /** The read the worker is reading ahead (its 'done' said so), with what a read must ask for to adopt it. */
+  private readAhead: ReadAhead | undefined;
+  /** Reads ahead adopted and abandoned (for tests). */
+  adopted = 0;
+  abandoned = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -137,9 +151,44 @@ class FramingWorker {
     }
   }
 
+  /** Ends the worker: whatever it reads stops (Abort), and it closes its own descriptor and exits. */
   stop(): void {
     this.dead = true;
-    void this.worker.terminate();
+    this.readAhead = undefined;
+    this.signal(Control.Abort, 1);
+    const stop: FramingRequest = { type: 'stop' };
+    this.worker.postMessage(stop);
+  }
+
+  /** Whether the worker is reading ahead exactly this read (see framingProtocol.ts), so that it may be adopted. */
+  readAheadMatches(fd: number, file: string, cursor: RecordCursor, endOffset: number, options: FramedReadOptions): boolean {
+    const ahead = this.readAhead;
+    if (!ahead || !ahead.adoptable || this.dead) return false;
+    if (ahead.file !== file || ahead.cursor.offset !== cursor.offset || ahead.cursor.resyncing !== cursor.resyncing) return false;
+    if (ahead.endOffset !== endOffset || ahead.windowBytes !== (options.windowBytes ?? WORKER_WINDOW_BYTES) || ahead.maxBytes !== options.maxBytes) return false;
+    try {
+      const now = fs.fstatSync(fd);
+      return now.dev === ahead.dev && now.ino === ahead.ino;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Gives up the read the worker reads ahead: Abort, then its replies until
+   * it ends, each window's buffer released unread.
+   */
+  private async abandonReadAhead(): Promise<void> {
+    const ahead = this.readAhead;
+    this.readAhead = undefined;
+    if (!ahead) return;
+    this.abandoned++;
+    this.signal(Control.Abort, 1);
+    for (;;) {
+      const reply = await this.nextReply();
+      if (reply.type === 'window' && reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
+      if (reply.id === ahead.id && reply.type !== 'window') return;
+    }
   }
 
   private die(error: Error): void {
@@ -181,14 +230,30 @@ class FramingWorker {
     options.signal?.throwIfAborted();
     this.busy = true;
     this.worker.ref();
-    const id = this.nextId++;
-    this.control.fill(0);
+    const windowBytes = options.windowBytes ?? WORKER_WINDOW_BYTES;
     let delivered = false;
     // Why this thread gave up (its callback threw, or the read was cancelled): thrown once the worker has stopped.
     let gaveUp: unknown;
+    let id: number;
     try {
-      const request: FramingRequest = { type: 'read', id, fd, file, cursor, endOffset, windowBytes: options.windowBytes ?? WORKER_WINDOW_BYTES, maxBytes: options.maxBytes };
-      this.worker.postMessage(request);
+      if (this.readAheadMatches(fd, file, cursor, endOffset, options)) {
+        // The worker is reading this very read already (some windows may be waiting in `replies`).
+        id = this.readAhead!.id;
+        this.readAhead = undefined;
+        this.adopted++;
+        const adopt: FramingRequest = { type: 'adopt', id };
+        this.worker.postMessage(adopt);
+      } else {
+        try {
+          await this.abandonReadAhead();
+        } catch {
+          return 'not-started'; // the worker died meanwhile: read on this thread
+        }
+        id = this.nextId++;
+        Atomics.store(this.control, Control.Abort, 0);
+        const request: FramingRequest = { type: 'read', id, fd, file, cursor, endOffset, windowBytes, maxBytes: options.maxBytes };
+        this.worker.postMessage(request);
+      }
       for (;;) {
         let reply: FramingReply;
         try {
@@ -197,7 +262,11 @@ class FramingWorker {
           if (!delivered && gaveUp === undefined) return 'not-started';
           throw gaveUp ?? e;
         }
-        if (reply.id !== id) continue; // from a read given up on earlier
+        if (reply.id !== id) {
+          // From a read given up on earlier: its buffer goes back unread.
+          if (reply.type === 'window' && reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
+          continue;
+        }
         switch (reply.type) {
           case 'window': {
             delivered = true;
@@ -216,9 +285,17 @@ class FramingWorker {
             if (reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
             break;
           }
-          case 'done':
+          case 'done': {
+            if (reply.readingAhead) {
+              // The worker goes on with the next slice as read id + 1. After a read given up on (Abort
+              // is set) that read stops at once: it can only be drained, never adopted.
+              const st = fs.fstatSync(fd);
+              this.readAhead = { id: id + 1, file, dev: st.dev, ino: st.ino, cursor: reply.cursor, endOffset, windowBytes, maxBytes: options.maxBytes, adoptable: gaveUp === undefined };
+              this.nextId = Math.max(this.nextId, id + 2);
+            }
             if (gaveUp !== undefined) throw gaveUp;
             return { cursor: reply.cursor, records: reply.records, warnings: reply.warnings, bytesNeededAtCursor: reply.bytesNeededAtCursor, truncated: reply.truncated };
+          }
           case 'failed': {
             if (gaveUp !== undefined) throw gaveUp;
             const error = new Error(reply.message) as NodeJS.ErrnoException;
@@ -236,6 +313,26 @@ class FramingWorker {
       if (!this.dead) this.worker.unref();
     }
   }
+}
+
+/** What the worker reads ahead: read `id`, and the arguments a read must have to be it. */
+interface ReadAhead {
+  id: number;
+  file: string;
+  /** The file's identity when the read before ran: a file replaced at the same path is another file. */
+  dev: number;
+  ino: number;
+  cursor: RecordCursor;
+  endOffset: number;
+  windowBytes: number;
+  maxBytes: number | undefined;
+  /** False after a read given up on: the read ahead stops at once and is only drained. */
+  adoptable: boolean;
+}
+
+/** Reads ahead adopted and abandoned by the current worker (tests check that slices of a big file use them). */
+export function framingReadAheadCounts(): { adopted: number; abandoned: number } {
+  return { adopted: shared?.adopted ?? 0, abandoned: shared?.abandoned ?? 0 };
 }
 
 /** Records that follow each other from bytes[first] (their CRCs verified): found from their length prefixes. */

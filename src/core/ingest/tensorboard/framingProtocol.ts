@@ -11,11 +11,28 @@
 // each record's range. A buffer's flag in `control` says whether the reader
 // still has it; the worker reads into no buffer the reader still has, so
 // it runs at most MAX_BUFFERS windows ahead.
+//
+// Reading ahead across reads. A big file is read in slices (the engine
+// writes each before it asks for the next), and each slice is one read that
+// stops at its byte budget. When a read stops there, the worker goes on at
+// once with the read the reader will most likely ask for next: same file,
+// from where this one stopped, same end, window and budget, under the next
+// id. The reader, while it writes the slice, leaves those windows queued; if
+// its next read is exactly that read, it adopts it (and gets windows already
+// verified), else it abandons it (Abort, then drains its replies, releasing
+// their buffers) and asks for the read it wants. The speculative read is the
+// same code with the same arguments over the same bytes, so what it hands
+// over is what the asked-for read would have.
 import type { IngestWarning } from '../types';
 import type { RecordCursor } from './tfrecord';
 
-/** Shared read buffers the worker may have at once (its own two, the rest waiting for the reader). */
-export const MAX_BUFFERS = 6;
+/**
+ * Shared read buffers the worker may have at once (its own two, the rest
+ * waiting for the reader): how far it may read ahead, also while the reader
+ * writes a slice (a window takes about 2.5 ms to verify, a slice's write
+ * about 20 ms).
+ */
+export const MAX_BUFFERS = 12;
 
 /** Int32 indexes into the control buffer. */
 export const enum Control {
@@ -42,7 +59,11 @@ export type FramingRequest =
       endOffset: number;
       windowBytes?: number;
       maxBytes?: number;
-    };
+    }
+  /** The reader takes the read-ahead `id` (announced by a 'done' with `readingAhead`) as its read. */
+  | { type: 'adopt'; id: number }
+  /** The last message: close what is open and end. */
+  | { type: 'stop' };
 
 /** Worker → reader. */
 export type FramingReply =
@@ -67,5 +88,7 @@ export type FramingReply =
       warnings: IngestWarning[];
       bytesNeededAtCursor: number;
       truncated: boolean;
+      /** The worker went on with the next slice's read (same file, end, window and budget, from `cursor`) as read `id + 1`. */
+      readingAhead: boolean;
     }
   | { type: 'failed'; id: number; message: string; code?: string };

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { Control, MAX_BUFFERS, type FramingReply, type FramingRequest } from './framingProtocol';
-import { AHEAD_ROOM, DEFAULT_WINDOW_BYTES, RECORD_FOOTER_BYTES, RECORD_HEADER_BYTES, readRecordRangesFromHandle, type ReadBuffers } from './tfrecord';
+import { AHEAD_ROOM, DEFAULT_WINDOW_BYTES, RECORD_FOOTER_BYTES, RECORD_HEADER_BYTES, readRecordRangesFromHandle, type ReadBuffers, type RecordCursor } from './tfrecord';
 
 /** Thrown when the reader gave up: ends the read. */
 class ReadAbandoned extends Error {}
@@ -81,7 +81,80 @@ function handleOf(fd: number): fs.promises.FileHandle {
   return { read } as unknown as fs.promises.FileHandle;
 }
 
-async function read(request: Extract<FramingRequest, { type: 'read' }>): Promise<void> {
+type ReadRequest = Extract<FramingRequest, { type: 'read' }>;
+
+/**
+ * This thread's own descriptor of the file being read, opened by path and
+ * checked to be the reader's file: the reader closes its descriptor when its
+ * read ends, and a read ahead goes on after that. Undefined when the read
+ * uses the reader's descriptor (then nothing is read ahead).
+ */
+let ownFd: number | undefined;
+/** The highest read id the reader has asked for or adopted: only after such a read is the next one read ahead. */
+let adopted = 0;
+/** A read that stopped at its budget before the reader adopted it: read ahead from it once adopted. */
+let waitingForAdoption: { request: ReadRequest; cursor: RecordCursor } | undefined;
+/** A read is running (ownFd is closed when it ends, if nothing goes on from it). */
+let reading = false;
+/** 'stop' came while a read was running: end once it has. */
+let stopping = false;
+
+function closeOwnFd(): void {
+  waitingForAdoption = undefined;
+  if (ownFd === undefined) return;
+  try {
+    fs.closeSync(ownFd);
+  } catch {
+    // Already closed: nothing left to do.
+  }
+  ownFd = undefined;
+}
+
+/** Our own descriptor of the reader's file, or undefined (could not open it, or the path now names another file). */
+function openOwn(file: string, readerFd: number): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const ours = fs.fstatSync(fd);
+    const theirs = fs.fstatSync(readerFd);
+    if (ours.dev === theirs.dev && ours.ino === theirs.ino) return fd;
+  } catch {
+    // Fall through: read with the reader's descriptor.
+  }
+  if (fd !== undefined) fs.closeSync(fd);
+  return undefined;
+}
+
+function stop(): void {
+  closeOwnFd();
+  process.exit(0);
+}
+
+/** A read the reader asked for: a new file or position, so whatever was open for the last one goes. */
+function startRead(request: ReadRequest): void {
+  closeOwnFd();
+  adopted = Math.max(adopted, request.id);
+  ownFd = openOwn(request.file, request.fd);
+  void read(request, ownFd ?? request.fd, ownFd !== undefined);
+}
+
+/** The reader took read `id`, which was read ahead: go on after it if it already stopped at its budget. */
+function adopt(id: number): void {
+  adopted = Math.max(adopted, id);
+  const waiting = waitingForAdoption;
+  if (waiting && waiting.request.id === id) {
+    waitingForAdoption = undefined;
+    readAhead(waiting.request, waiting.cursor);
+  }
+}
+
+/** Starts the read that follows `after` (stopped at its budget at `cursor`) as read `after.id + 1`. */
+function readAhead(after: ReadRequest, cursor: RecordCursor): void {
+  void read({ ...after, id: after.id + 1, cursor }, ownFd!, true);
+}
+
+async function read(request: ReadRequest, fd: number, mayReadAhead: boolean): Promise<void> {
+  reading = true;
   standardBufferBytes = (request.windowBytes ?? DEFAULT_WINDOW_BYTES) + AHEAD_ROOM;
   // The verified records of the window being scanned.
   let window: Uint8Array | undefined;
@@ -137,17 +210,28 @@ async function read(request: Extract<FramingRequest, { type: 'read' }>): Promise
     ranges = undefined;
   };
 
+  // Where the next slice starts, when this read stopped at its budget with more to read
+  // (the reader will most likely ask for that read next): it is read ahead.
+  let goOnFrom: RecordCursor | undefined;
   try {
-    const result = await readRecordRangesFromHandle(handleOf(request.fd), request.cursor, request.endOffset, request.file, onRecord, {
+    throwIfAbandoned();
+    const result = await readRecordRangesFromHandle(handleOf(fd), request.cursor, request.endOffset, request.file, onRecord, {
       windowBytes: request.windowBytes,
       maxBytes: request.maxBytes,
       onWindowScanned,
       buffers: sharedBuffers,
     });
-    post({ type: 'done', id: request.id, ...result });
+    if (mayReadAhead && result.truncated && !stopping) goOnFrom = result.cursor;
+    post({ type: 'done', id: request.id, ...result, readingAhead: goOnFrom !== undefined });
   } catch (e) {
     const error = e as NodeJS.ErrnoException;
     post({ type: 'failed', id: request.id, message: e instanceof ReadAbandoned ? 'abandoned' : error.message, code: error.code });
+  } finally {
+    reading = false;
+    if (goOnFrom === undefined) closeOwnFd();
+    else if (adopted >= request.id) readAhead(request, goOnFrom);
+    else waitingForAdoption = { request, cursor: goOnFrom };
+    if (stopping && !reading) stop();
   }
 }
 
@@ -171,7 +255,15 @@ if (parentPort) {
         control = new Int32Array(request.control);
         return;
       case 'read':
-        void read(request);
+        startRead(request);
+        return;
+      case 'adopt':
+        adopt(request.id);
+        return;
+      case 'stop':
+        // A running read was told to stop (Abort) and ends soon; the last thing it does is stop.
+        if (reading) stopping = true;
+        else stop();
         return;
       default: {
         const unknown: never = request;
