@@ -8,6 +8,7 @@
 import { afterEach, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { readEventFile, type EventFileContent } from '../../../src/core/ingest/tensorboard/eventFile';
 import { framingReadAheadCounts, framingWorkerRunning, readRecordRangesFramed, stopFramingWorker, type FramingMode } from '../../../src/core/ingest/tensorboard/framing';
@@ -314,4 +315,40 @@ test('the worker reads the next slice ahead; it is used only when the next read 
   stopFramingWorker();
   for (let waited = 0; openDescriptorsOn(file) > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(openDescriptorsOn(file), 0);
+});
+
+test('a read ahead is dropped when the next read goes to this thread, and is not lost when the file cannot be checked', async () => {
+  const { file } = bigEventFile(2 * 1024 * 1024);
+  const window = 64 * 1024;
+  const slice = 500 * 1024;
+  const first = await readEventFile(file, FILE_START, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.ok(first.truncated);
+  assert.equal(openDescriptorsOn(file), 1, 'the worker reads ahead');
+  // The next read on this thread: the worker lets go of the file.
+  await readEventFile(file, first.cursor, { framing: 'thread', windowBytes: window, maxBytes: slice });
+  assert.equal(openDescriptorsOn(file), 0);
+  assert.equal(framingReadAheadCounts().abandoned, 1);
+
+  // The file's identity cannot be read when the read ahead is announced: it must still be
+  // drained by the next read (which gets exactly its own records), not taken for it.
+  // The module object itself (the namespace import is read-only); framing.ts reads through to it.
+  const nodeFs = createRequire(__filename)('node:fs') as { fstatSync: typeof fs.fstatSync };
+  const realFstat = nodeFs.fstatSync;
+  let failures = 0;
+  nodeFs.fstatSync = ((...args: Parameters<typeof fs.fstatSync>) => {
+    if (failures++ === 0) throw Object.assign(new Error('EBADF (forced by the test)'), { code: 'EBADF' });
+    return realFstat(...args);
+  }) as typeof fs.fstatSync;
+  let again;
+  try {
+    again = await readEventFile(file, FILE_START, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  } finally {
+    nodeFs.fstatSync = realFstat;
+  }
+  assert.equal(failures >= 1, true);
+  assert.deepEqual(plain(again), plain(first), 'the read itself is unaffected');
+  const next = await readEventFile(file, again.cursor, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.deepEqual(plain(next), plain(await readEventFile(file, again.cursor, { framing: 'thread', windowBytes: window, maxBytes: slice })));
+  const fromStart = await readEventFile(file, FILE_START, { framing: 'worker', windowBytes: window, maxBytes: slice });
+  assert.deepEqual(plain(fromStart), plain(first));
 });

@@ -36,6 +36,9 @@ import {
   type RecordScanResult,
 } from './tfrecord';
 
+/** How long a stopped worker may take to close its descriptor and end before it is terminated. */
+const STOP_GRACE_MS = 2000;
+
 /** Reads this big or bigger go to the worker by default: smaller ones end before the hand-over pays for itself. */
 export const WORKER_MIN_BYTES = 2 * DEFAULT_WINDOW_BYTES;
 
@@ -79,6 +82,10 @@ export async function readRecordRangesFramed(
   if (worker && !worker.busy) {
     const result = await worker.read(handle.fd, file, cursor, endOffset, onRecord, options);
     if (result !== 'not-started') return result;
+  } else if (!worker && shared?.readingAhead) {
+    // Not the read the worker reads ahead (that one would have gone there): it need not hold the
+    // file open and its buffers while this thread reads.
+    await shared.dropReadAhead();
   }
   return readRecordRangesFromHandle(handle, cursor, endOffset, file, onRecord, options);
 }
@@ -158,6 +165,29 @@ class FramingWorker {
     this.signal(Control.Abort, 1);
     const stop: FramingRequest = { type: 'stop' };
     this.worker.postMessage(stop);
+    // It ends itself at once (closing its descriptor first); one stuck in a read of a hung drive is ended anyway.
+    const worker = this.worker;
+    setTimeout(() => void worker.terminate(), STOP_GRACE_MS).unref();
+  }
+
+  /** Whether a read ahead is pending (adoptable or not). */
+  get readingAhead(): boolean {
+    return this.readAhead !== undefined;
+  }
+
+  /** Drops a pending read ahead now (a read that goes to this thread instead): its descriptor and buffers go. */
+  async dropReadAhead(): Promise<void> {
+    if (this.busy || this.dead || !this.readAhead) return;
+    this.busy = true;
+    this.worker.ref(); // its replies are awaited
+    try {
+      await this.abandonReadAhead();
+    } catch {
+      // The worker died meanwhile: nothing is left to drop.
+    } finally {
+      this.busy = false;
+      if (!this.dead) this.worker.unref();
+    }
   }
 
   /** Whether the worker is reading ahead exactly this read (see framingProtocol.ts), so that it may be adopted. */
@@ -167,7 +197,7 @@ class FramingWorker {
     if (ahead.file !== file || ahead.cursor.offset !== cursor.offset || ahead.cursor.resyncing !== cursor.resyncing) return false;
     if (ahead.endOffset !== endOffset || ahead.windowBytes !== (options.windowBytes ?? WORKER_WINDOW_BYTES) || ahead.maxBytes !== options.maxBytes) return false;
     try {
-      const now = fs.fstatSync(fd);
+      const now = fs.fstatSync(fd, { bigint: true });
       return now.dev === ahead.dev && now.ino === ahead.ino;
     } catch {
       return false;
@@ -287,11 +317,29 @@ class FramingWorker {
           }
           case 'done': {
             if (reply.readingAhead) {
-              // The worker goes on with the next slice as read id + 1. After a read given up on (Abort
-              // is set) that read stops at once: it can only be drained, never adopted.
-              const st = fs.fstatSync(fd);
-              this.readAhead = { id: id + 1, file, dev: st.dev, ino: st.ino, cursor: reply.cursor, endOffset, windowBytes, maxBytes: options.maxBytes, adoptable: gaveUp === undefined };
+              // The worker goes on with the next slice as read id + 1: recorded before anything here
+              // can throw, so that the next read adopts or drains it. After a read given up on (Abort
+              // is set) it stops at once, and without the file's identity it cannot be matched: then
+              // it can only be drained, never adopted.
               this.nextId = Math.max(this.nextId, id + 2);
+              let identity: fs.BigIntStats | undefined;
+              try {
+                // As bigints: inode numbers above 2^53 (Windows) must not compare equal by rounding.
+                identity = fs.fstatSync(fd, { bigint: true });
+              } catch {
+                identity = undefined;
+              }
+              this.readAhead = {
+                id: id + 1,
+                file,
+                dev: identity?.dev ?? -1n,
+                ino: identity?.ino ?? -1n,
+                cursor: reply.cursor,
+                endOffset,
+                windowBytes,
+                maxBytes: options.maxBytes,
+                adoptable: gaveUp === undefined && identity !== undefined,
+              };
             }
             if (gaveUp !== undefined) throw gaveUp;
             return { cursor: reply.cursor, records: reply.records, warnings: reply.warnings, bytesNeededAtCursor: reply.bytesNeededAtCursor, truncated: reply.truncated };
@@ -320,8 +368,8 @@ interface ReadAhead {
   id: number;
   file: string;
   /** The file's identity when the read before ran: a file replaced at the same path is another file. */
-  dev: number;
-  ino: number;
+  dev: bigint;
+  ino: bigint;
   cursor: RecordCursor;
   endOffset: number;
   windowBytes: number;

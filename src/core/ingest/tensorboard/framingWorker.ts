@@ -115,8 +115,9 @@ function openOwn(file: string, readerFd: number): number | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
-    const ours = fs.fstatSync(fd);
-    const theirs = fs.fstatSync(readerFd);
+    // As bigints: inode numbers above 2^53 (Windows) must not compare equal by rounding.
+    const ours = fs.fstatSync(fd, { bigint: true });
+    const theirs = fs.fstatSync(readerFd, { bigint: true });
     if (ours.dev === theirs.dev && ours.ino === theirs.ino) return fd;
   } catch {
     // Fall through: read with the reader's descriptor.
