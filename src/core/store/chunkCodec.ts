@@ -89,6 +89,21 @@ function chooseEncoding(column: ArrayLike<number>, from: number, to: number, all
   return float32 ? NumberEncoding.Float32 : NumberEncoding.Float64;
 }
 
+/**
+ * Writes the unsigned varint of `n` (a non-negative integer up to 2^53) at
+ * buffer[at] and returns the offset after it. Division instead of shifts:
+ * 32-bit operations would cut numbers of 2^31 and more.
+ */
+function putWideVarint(buffer: Buffer, at: number, n: number): number {
+  let o = at;
+  while (n >= 0x80) {
+    buffer[o++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  buffer[o++] = n;
+  return o;
+}
+
 class ByteWriter {
   buffer: Buffer;
   offset = 0;
@@ -108,11 +123,7 @@ class ByteWriter {
   /** Unsigned varint for non-negative integers up to 2^53, without 32-bit bitwise ops. */
   varint(n: number): void {
     this.ensure(8);
-    while (n >= 0x80) {
-      this.buffer[this.offset++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buffer[this.offset++] = n;
+    this.offset = putWideVarint(this.buffer, this.offset, n);
   }
   /**
    * Zigzag varints of the deltas of column[from, to), for as long as the
@@ -155,11 +166,7 @@ class ByteWriter {
         }
         buffer[o++] = z;
       } else {
-        while (z >= 0x80) {
-          buffer[o++] = (z % 0x80) | 0x80;
-          z = Math.floor(z / 0x80);
-        }
-        buffer[o++] = z;
+        o = putWideVarint(buffer, o, z);
       }
     }
     this.offset = o;
@@ -219,13 +226,9 @@ class ByteWriter {
       }
       // Exact: a power-of-two product, and a sum whose size is checked right after.
       const delta = highDelta * 4294967296 + lowDelta;
-      let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+      const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
       if (z >= MAX_BIT_DELTA) return false;
-      while (z >= 0x80) {
-        buffer[o++] = (z % 0x80) | 0x80;
-        z = Math.floor(z / 0x80);
-      }
-      buffer[o++] = z;
+      o = putWideVarint(buffer, o, z);
     }
     this.offset = o;
     return true;
