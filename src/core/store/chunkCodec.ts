@@ -405,8 +405,8 @@ function writeColumn(w: ByteWriter, column: ArrayLike<number>, from: number, to:
       w.bytes(float64s(column, from, to));
       return;
     case NumberEncoding.Float64BitDelta:
-      if (!w.bitDeltas(float64s(column, from, to), 0, to - from)) throw new Error('values too far apart for a bit-delta column');
-      return;
+      // Decided by writing it (writeBestColumn): chooseEncoding never picks it.
+      throw new Error('a bit-delta column is only written by writeBestColumn');
     default: {
       const unknown: never = encoding;
       throw new Error(`unknown encoding ${String(unknown)}`);

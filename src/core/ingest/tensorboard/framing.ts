@@ -216,7 +216,7 @@ class FramingWorker {
     this.signal(Control.Abort, 1);
     for (;;) {
       const reply = await this.nextReply();
-      if (reply.type === 'window' && reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
+      this.releaseWindow(reply);
       if (reply.id === ahead.id && reply.type !== 'window') return;
     }
   }
@@ -236,6 +236,11 @@ class FramingWorker {
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
+  }
+
+  /** Gives a window's shared buffer back to the worker (a reply of another kind holds none). */
+  private releaseWindow(reply: FramingReply): void {
+    if (reply.type === 'window' && reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
   }
 
   /** Tells the worker that a buffer, or (abandon) anything it waits on, is free. */
@@ -293,8 +298,7 @@ class FramingWorker {
           throw gaveUp ?? e;
         }
         if (reply.id !== id) {
-          // From a read given up on earlier: its buffer goes back unread.
-          if (reply.type === 'window' && reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
+          this.releaseWindow(reply); // from a read given up on earlier: its buffer goes back unread
           continue;
         }
         switch (reply.type) {
@@ -312,7 +316,7 @@ class FramingWorker {
                 this.signal(Control.Abort, 1);
               }
             }
-            if (reply.bufferId >= 0) this.signal(Control.HeldByReader + reply.bufferId, 0);
+            this.releaseWindow(reply);
             break;
           }
           case 'done': {
