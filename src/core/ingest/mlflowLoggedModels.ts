@@ -12,7 +12,8 @@
 // folders, and this module reads them on their own. Pure: files in, models out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findFileStoreRoots, parseMetricHistory } from './mlflow';
+import { findFileStoreRoots } from './mlflow';
+import { parseMetricHistory } from './mlflowMetricFile';
 import type { Float64Series } from './series';
 import { WarningCollector, describeError, mapWithConcurrency, stripByteOrderMark } from './text';
 import type { IngestWarning } from './types';

@@ -4,7 +4,7 @@
 // splitting the text would.
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseMetricHistory } from '../../../src/core/ingest/mlflow';
+import { parseMetricHistory } from '../../../src/core/ingest/mlflowMetricFile';
 import { NOT_FAST, parseDecimalBytes, parseNumberBytes, parseFiniteToken, parseNumberToken, splitLines, WarningCollector } from '../../../src/core/ingest/text';
 
 /** A small deterministic generator, so that a failure names a reproducible case. */
