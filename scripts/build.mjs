@@ -66,6 +66,16 @@ await Promise.all([
     format: 'cjs',
     target: 'node18',
   }),
+  // The text readers' parse worker (src/core/ingest/parseWorker.ts): parses
+  // the second half of a big MLflow or Lightning read on a second core.
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/core/ingest/parseWorkerThread.ts'],
+    outfile: 'dist/parseWorkerThread.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+  }),
   // The serving server and the gray-release router, copied into serving
   // images (src/core/deploy/image.ts); onnxruntime-node travels beside them.
   ...['serve', 'router'].map((name) =>

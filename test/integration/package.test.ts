@@ -24,6 +24,7 @@ test('the .vsix holds what runs and nothing of the sources', { timeout: 180_000 
     'extension/dist/agent.js',
     'extension/dist/smokeWorker.js',
     'extension/dist/framingWorker.js',
+    'extension/dist/parseWorkerThread.js',
     'extension/dist/webview.js',
     'extension/dist/modelCard.js',
     // The serving image's server and the gray-release router: deploy copies them into the build context.

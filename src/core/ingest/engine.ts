@@ -15,6 +15,7 @@ import { readHeadHash } from './fileCursor';
 import { recycleSeries, releaseColumnPool } from './series';
 import type { FileCursor, FormatReader, IngestWarning, ParsedSource, ReadLimits, SourceCandidate } from './types';
 import { stopFramingWorker } from './tensorboard/framing';
+import { stopParseWorker } from './parseWorker';
 import { walkFiles } from './walk';
 import { isInside } from '../util/paths';
 
@@ -223,6 +224,7 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
   } finally {
     releaseColumnPool();
     stopFramingWorker();
+    stopParseWorker();
   }
   options.onProgress?.({ done, total: candidates.length, message: 'done' });
   summary.durationMs = Date.now() - started;

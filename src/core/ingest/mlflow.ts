@@ -25,7 +25,8 @@ import {
   throwIfAborted,
 } from './text';
 import { isPlainObject, parseYamlTolerant } from './yaml';
-import { ProblemLog, metricStateOf, readFully, readMetricFile, restoreProblems } from './mlflowMetricFile';
+import { ProblemLog, metricStateOf, readFully, restoreProblems } from './mlflowMetricFile';
+import { readMetricFileInParts } from './mlflowMetricParts';
 
 const META_FILE = 'meta.yaml';
 const TRASH_DIR = '.trash';
@@ -602,7 +603,7 @@ async function readRunMetrics(
       return { problems, cursor: from, series: undefined, conflict: false };
     }
     try {
-      const read = await readMetricFile(file, problems, from, signal, grant);
+      const read = await readMetricFileInParts(file, problems, from, signal, grant);
       return { problems, cursor: read.cursor, series: read.series, conflict: read.conflict };
     } catch (error) {
       if (signal?.aborted) throw error;

@@ -39,7 +39,7 @@ export class ProblemLog {
 }
 
 /** WarningCollector's cap per file: a log keeps that many messages, and counts the rest. */
-const MAX_REMEMBERED_PROBLEMS = 20;
+export const MAX_REMEMBERED_PROBLEMS = 20;
 
 /**
  * One metric's history, in file order (MLflow repeats steps legitimately).
@@ -60,7 +60,7 @@ export function parseMetricHistory(text: string, file: string, warnings: Warning
 }
 
 /** What a metric file's cursor remembers between reads (FileCursor.state). */
-interface MetricCursorState {
+export interface MetricCursorState {
   v: typeof METRIC_STATE_VERSION;
   /** Column count of the first complete line (0 before one): a shorter unterminated last line is still being written. */
   columns: number;
@@ -75,7 +75,7 @@ interface MetricCursorState {
   problemCount?: number;
 }
 
-const METRIC_STATE_VERSION = 1;
+export const METRIC_STATE_VERSION = 1;
 /** Read size for metric files: big enough for few system calls, small enough that eight files read at once hold little. */
 const METRIC_CHUNK_BYTES = 2 * 1024 * 1024;
 
@@ -136,7 +136,7 @@ function isBlank(c: number): boolean {
  * (nan, inf, non-ASCII blanks, errors) goes through the text functions, so
  * both paths agree on every value and every warning.
  */
-class MetricLineParser {
+export class MetricLineParser {
   readonly points: SeriesBuilder;
   /** Column count of the first complete line parsed (0: none yet). */
   columns = 0;
@@ -295,7 +295,7 @@ class MetricLineParser {
   }
 }
 
-interface MetricFileRead {
+export interface MetricFileRead {
   series: Float64Series;
   cursor: FileCursor;
   /**
@@ -304,6 +304,19 @@ interface MetricFileRead {
    * the run must be read in full.
    */
   conflict: boolean;
+  /** With `leaveUnfinished`: the unterminated rest the read ended with (not cut at its budget), undecided. */
+  unfinished?: Uint8Array;
+}
+
+interface MetricReadOptions {
+  /** The file, already open (left open); otherwise it is opened and closed here. */
+  handle?: fs.promises.FileHandle;
+  /**
+   * Return an unterminated last line as `unfinished` instead of deciding
+   * whether it is a point: a part read without the file's first lines
+   * (parseWorker.ts) does not know the column count that decides it.
+   */
+  leaveUnfinished?: boolean;
 }
 
 /**
@@ -320,9 +333,10 @@ export async function readMetricFile(
   resume: FileCursor | undefined,
   signal: AbortSignal | undefined,
   maxBytes = Infinity,
+  options: MetricReadOptions = {},
 ): Promise<MetricFileRead> {
   const resumeState = metricStateOf(resume);
-  const handle = await fs.promises.open(file, 'r');
+  const handle = options.handle ?? (await fs.promises.open(file, 'r'));
   // From the read-buffer pool; nothing returned refers to its bytes (strings and heads are copies).
   let buffer: Buffer | undefined;
   // The read of the next chunk, started before this one is parsed.
@@ -449,8 +463,13 @@ export async function readMetricFile(
     // What is left is a line without its line break: maybe still being written,
     // unless this read stopped at its budget, which cut it (the next read has it whole).
     let tail: string | undefined;
+    let unfinished: Uint8Array | undefined;
     if (tailUnchanged) tail = resumeState!.tail;
-    else if (carried > 0 && !cut) tail = parser.finish(buffer, 0, carried);
+    else if (carried > 0 && !cut) {
+      // Its own ArrayBuffer (not the pool's, nor Node's shared slab): it may be transferred to another thread.
+      if (options.leaveUnfinished) unfinished = new Uint8Array(buffer.subarray(0, carried));
+      else tail = parser.finish(buffer, 0, carried);
+    }
     const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: parser.columns, lines: parser.lines, cr: parser.cr };
     if (tail !== undefined) state.tail = tail;
     if (problems.count > 0) {
@@ -470,11 +489,12 @@ export async function readMetricFile(
       series: parser.points.finish(),
       cursor: { path: file, size: cursorSize, mtimeMs: stat.mtimeMs, offset: position, headHash, state },
       conflict: false,
+      ...(unfinished ? { unfinished } : {}),
     };
   } finally {
     await settleAhead();
     if (buffer) giveReadBuffer(buffer);
-    await handle.close();
+    if (!options.handle) await handle.close();
   }
 }
 
@@ -489,7 +509,7 @@ export async function readFully(handle: fs.promises.FileHandle, into: Buffer, at
   return total;
 }
 
-async function headHashOfHandle(handle: fs.promises.FileHandle, size: number): Promise<string> {
+export async function headHashOfHandle(handle: fs.promises.FileHandle, size: number): Promise<string> {
   const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
   const got = await readFully(handle, head, 0, head.length, 0);
   return headHashOf(head.subarray(0, got));

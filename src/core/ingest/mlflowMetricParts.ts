@@ -1,0 +1,195 @@
+// A big read of one MLflow metric file in two parts on two cores
+// (parseWorker.ts): this thread reads from the cursor to a line break near
+// the middle, the parse worker from there to the end, both with
+// readMetricFile, and the two are joined into exactly what one read would
+// have returned. Anything that keeps the worker's part from counting (no
+// worker, the worker died or failed, the file was replaced at its path, the
+// first part did not end at the split) makes this thread read on from where
+// its part ended, as a later slice would.
+import * as fs from 'node:fs';
+import { HEAD_BYTES } from './fileCursor';
+import {
+  MAX_REMEMBERED_PROBLEMS,
+  METRIC_STATE_VERSION,
+  MetricLineParser,
+  ProblemLog,
+  headHashOfHandle,
+  metricStateOf,
+  readMetricFile,
+  type MetricCursorState,
+  type MetricFileRead,
+} from './mlflowMetricFile';
+import { parsePartOnWorker, shouldSplitRead, splitBalance } from './parseWorker';
+import type { ParseWorkerReply, PartProblem } from './parseWorkerProtocol';
+import { recycleSeries, SeriesBuilder, type Float64Series } from './series';
+import type { FileCursor } from './types';
+
+type WorkerPart = Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>;
+
+/** How far past the middle a line break is looked for; a read whose middle line is longer stays whole. */
+const SPLIT_SEARCH_BYTES = 64 * 1024;
+
+/** readMetricFile (same arguments, same result), split in two parts when the read is big. */
+export async function readMetricFileInParts(
+  file: string,
+  problems: ProblemLog,
+  resume: FileCursor | undefined,
+  signal: AbortSignal | undefined,
+  maxBytes = Infinity,
+): Promise<MetricFileRead> {
+  const start = resume && metricStateOf(resume) ? resume.offset : 0;
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const identity = await handle.stat({ bigint: true });
+    const size = Number(identity.size);
+    const limit = maxBytes === Infinity ? size : Math.min(size, start + Math.max(1, Math.floor(maxBytes)));
+    const balance = limit - start >= 2 && shouldSplitRead(limit - start) ? splitBalance('mlflow-metric-part') : undefined;
+    const split = balance ? await lineStartAfter(handle, start + Math.floor((limit - start) * (1 - balance.share)), limit) : undefined;
+    if (split === undefined) return await readMetricFile(file, problems, resume, signal, maxBytes, { handle });
+
+    const second = parsePartOnWorker({
+      type: 'mlflow-metric-part',
+      file,
+      dev: identity.dev,
+      ino: identity.ino,
+      from: split,
+      maxBytes: maxBytes === Infinity ? null : limit - split,
+    });
+    // If this part throws (cancelled, unreadable), the worker's part is left to finish unused.
+    const started = performance.now();
+    const first = await readMetricFile(file, problems, resume, signal, split - start, { handle });
+    const firstMs = performance.now() - started;
+    if (first.conflict) return first;
+    const secondPart = first.cursor.offset === split ? await second : undefined;
+    if (secondPart?.type === 'mlflow-metric-part') {
+      balance!.record(split - start, firstMs, secondPart.offset - split, secondPart.elapsedMs);
+      return await joinWorkerPart(file, first, secondPart, problems, handle);
+    }
+
+    // This thread reads on from where its part ended, as the next slice would have.
+    const rest = await readMetricFile(file, problems, first.cursor, signal, maxBytes === Infinity ? Infinity : Math.max(1, limit - first.cursor.offset), { handle });
+    return { ...rest, series: concatenate(first.series, rest.series) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The start of the first line that begins at or after `middle` and before
+ * `limit`: the byte after a line feed (a CR alone is not looked for, so a
+ * file with old Mac line breaks is read whole). Undefined when there is none
+ * within SPLIT_SEARCH_BYTES.
+ */
+async function lineStartAfter(handle: fs.promises.FileHandle, middle: number, limit: number): Promise<number | undefined> {
+  const from = middle - 1;
+  const length = Math.min(SPLIT_SEARCH_BYTES, limit - from);
+  if (from < 0 || length <= 0) return undefined;
+  const probe = Buffer.allocUnsafe(length);
+  const { bytesRead } = await handle.read(probe, 0, length, from);
+  const lineFeed = probe.subarray(0, bytesRead).indexOf(0x0a);
+  if (lineFeed < 0) return undefined;
+  const split = from + lineFeed + 1;
+  return split < limit ? split : undefined;
+}
+
+/** The first part's read joined with the worker's: the lines before the split settle line numbers, the column count and the unfinished last line. */
+async function joinWorkerPart(file: string, first: MetricFileRead, second: WorkerPart, problems: ProblemLog, handle: fs.promises.FileHandle): Promise<MetricFileRead> {
+  const before = metricStateOf(first.cursor)!;
+  for (const [line, message] of second.problems) {
+    if (line === 0) problems.add(message);
+    else problems.addLine(before.lines + line, message);
+  }
+  problems.count += second.problemCount - second.problems.length;
+
+  const lines = before.lines + second.lines;
+  const columns = before.columns !== 0 ? before.columns : second.columns;
+  const builder = new SeriesBuilder(first.series.values.length + second.values.length + 1);
+  builder.append(first.series);
+  builder.append(second);
+  recycleSeries([first.series]);
+  let tail: string | undefined;
+  if (second.unfinished) {
+    // Decided here, where the file's first complete line (and so the column count) is known.
+    const finisher = new MetricLineParser(new ProblemLog(file), 1);
+    finisher.columns = columns;
+    finisher.lines = lines;
+    tail = finisher.finish(second.unfinished, 0, second.unfinished.length);
+    builder.append(finisher.points.finish());
+  }
+
+  const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns, lines, cr: second.cr };
+  if (tail !== undefined) state.tail = tail;
+  if (problems.count > 0) {
+    state.problems = problems.messages;
+    state.problemCount = problems.count;
+  }
+  // The first part hashed at most its own bytes; a head that reaches past the split is hashed whole.
+  const headHash = first.cursor.size >= HEAD_BYTES || second.size <= first.cursor.size ? first.cursor.headHash : await headHashOfHandle(handle, second.size);
+  return {
+    series: builder.finish(),
+    cursor: { path: file, size: second.size, mtimeMs: second.mtimeMs, offset: second.offset, headHash, state },
+    conflict: false,
+  };
+}
+
+function concatenate(first: Float64Series, second: Float64Series): Float64Series {
+  if (second.values.length === 0) return first;
+  const builder = new SeriesBuilder(first.values.length + second.values.length);
+  builder.append(first);
+  builder.append(second);
+  recycleSeries([first, second]);
+  return builder.finish();
+}
+
+/**
+ * The worker's side: the part of `file` from `from` (a line start), read as
+ * if resumed there with nothing known about the lines before. 'replaced'
+ * when the file at the path is no longer the one the request names.
+ */
+export async function readMetricPart(file: string, dev: bigint, ino: bigint, from: number, maxBytes: number): Promise<Omit<WorkerPart, 'id' | 'elapsedMs'> | 'replaced'> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const identity = await handle.stat({ bigint: true });
+    if (identity.dev !== dev || identity.ino !== ino) return 'replaced';
+    const log = new PartProblemLog(file);
+    const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: 0, lines: 0, cr: false };
+    const at: FileCursor = { path: file, size: from, mtimeMs: 0, offset: from, headHash: '', state };
+    const read = await readMetricFile(file, log, at, undefined, maxBytes, { handle, leaveUnfinished: true });
+    const after = metricStateOf(read.cursor)!;
+    return {
+      type: 'mlflow-metric-part',
+      steps: read.series.steps,
+      values: read.series.values,
+      walls: read.series.walls,
+      lines: after.lines,
+      columns: after.columns,
+      cr: after.cr,
+      problems: log.parts,
+      problemCount: log.count,
+      unfinished: read.unfinished ?? null,
+      size: read.cursor.size,
+      offset: read.cursor.offset,
+      mtimeMs: read.cursor.mtimeMs,
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A part's problems with their line numbers apart (counted from the part's first line), for the requesting thread to renumber. */
+class PartProblemLog extends ProblemLog {
+  readonly parts: PartProblem[] = [];
+
+  override add(message: string): void {
+    this.record(0, message);
+  }
+
+  override addLine(lineNumber: number, message: string): void {
+    this.record(lineNumber, message);
+  }
+
+  private record(line: number, message: string): void {
+    this.count++;
+    if (this.parts.length < MAX_REMEMBERED_PROBLEMS) this.parts.push([line, message]);
+  }
+}

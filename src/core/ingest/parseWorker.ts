@@ -1,0 +1,204 @@
+// Parsing one big read of a text log on two cores.
+//
+// MLflow metric files and Lightning metrics.csv files are lines of numbers,
+// and turning their digits into doubles is most of ingesting them (about
+// two thirds of an MLflow ingest; writing the points is the rest). The
+// framing worker already gives TensorBoard reads a second core; for text,
+// a read of many megabytes is split at a line break instead: this thread
+// parses the first part while a worker thread (parseWorkerThread.ts) reads
+// and parses the second with the same code, and the two are joined
+// (parseWorkerProtocol.ts says what each side settles).
+//
+// One worker serves an ingest and is stopped at its end (stopParseWorker),
+// so an idle agent keeps no thread. Where it cannot start (a bundle without
+// dist/parseWorkerThread.js, one core), or when it fails or dies, every part
+// is read on this thread, with the same result. RUNLENS_PARSE_WORKER=thread
+// keeps reads whole on this thread; =worker splits even small reads (tests).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ParseWorkerReply, ParseWorkerRequest } from './parseWorkerProtocol';
+
+/**
+ * Reads smaller than this stay whole: a part of a few hundred kilobytes ends
+ * before the hand-over (a message each way, a copy of the points) pays off.
+ */
+const AUTO_SPLIT_MIN_BYTES = 2 * 1024 * 1024;
+
+/** How long a stopped worker may take to end before it is terminated. */
+const STOP_GRACE_MS = 2000;
+
+type ParseWorkerMode = 'auto' | 'thread' | 'worker';
+
+function modeFromEnvironment(): ParseWorkerMode {
+  const value = process.env.RUNLENS_PARSE_WORKER;
+  return value === 'thread' || value === 'worker' ? value : 'auto';
+}
+
+/**
+ * Whether a read of `bytes` should be split (and the worker is there to take
+ * a part). Starts the worker on first use.
+ */
+export function shouldSplitRead(bytes: number): boolean {
+  const mode = modeFromEnvironment();
+  if (mode === 'thread') return false;
+  if (mode === 'auto' && (bytes < AUTO_SPLIT_MIN_BYTES || os.availableParallelism() < 2)) return false;
+  return sharedWorker() !== undefined;
+}
+
+/** A part to parse, without the id the worker's client gives it. */
+export type PartRequest = Exclude<ParseWorkerRequest, { type: 'stop' }> extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Hands a part to the worker: its reply (the request's type, or 'failed'),
+ * or undefined when there is no worker or it died before it replied. In both
+ * of the last cases the caller parses the part itself.
+ */
+export async function parsePartOnWorker(request: PartRequest): Promise<ParseWorkerReply | undefined> {
+  const worker = sharedWorker();
+  if (!worker) return undefined;
+  return worker.ask(request);
+}
+
+/**
+ * Where to split a read so that both parts end together. The two threads do
+ * not parse at the same speed: the worker shares its core with SQLite's
+ * checkpointer (measured: the worker's half of an MLflow slice took 55 ms
+ * against this thread's 30 ms), and that changes as the database grows. So
+ * each split measures both parts' speeds and moves the next split toward
+ * the share that would have made them end at once.
+ */
+export class SplitBalance {
+  /** The worker's share of the next read's bytes. */
+  share = 0.5;
+
+  /** Records one split read: bytes and milliseconds of this thread's part and of the worker's. */
+  record(ownBytes: number, ownMs: number, workerBytes: number, workerMs: number): void {
+    if (ownBytes <= 0 || workerBytes <= 0) return;
+    const ownRate = ownBytes / Math.max(ownMs, 0.1);
+    const workerRate = workerBytes / Math.max(workerMs, 0.1);
+    const balanced = workerRate / (ownRate + workerRate);
+    // Halfway there each time: one disturbed measurement (a GC pause, a checkpoint) moves it only so far.
+    this.share = Math.min(MAX_WORKER_SHARE, Math.max(MIN_WORKER_SHARE, (this.share + balanced) / 2));
+  }
+}
+
+const MIN_WORKER_SHARE = 0.2;
+const MAX_WORKER_SHARE = 0.8;
+
+let shared: ParseWorker | undefined;
+
+function sharedWorker(): ParseWorker | undefined {
+  if (shared?.dead) shared = undefined;
+  shared ??= ParseWorker.start();
+  return shared;
+}
+
+/**
+ * The balance of splits of one kind (one per reader) for the current worker:
+ * a new worker starts from halves again.
+ */
+export function splitBalance(kind: PartRequest['type']): SplitBalance {
+  const worker = sharedWorker();
+  if (!worker) return new SplitBalance();
+  let balance = worker.balances.get(kind);
+  if (!balance) worker.balances.set(kind, (balance = new SplitBalance()));
+  return balance;
+}
+
+/** Whether a parse worker is running (a read since the last stopParseWorker was split). */
+export function parseWorkerRunning(): boolean {
+  return shared !== undefined && !shared.dead;
+}
+
+/** Stops the parse worker (the engine calls this when an ingest ends). Parts it still parses are answered as undefined. */
+export function stopParseWorker(): void {
+  shared?.stop();
+  shared = undefined;
+}
+
+/** Parts the current worker parsed, and those it failed or never answered (for tests). */
+export function parseWorkerCounts(): { parsed: number; failed: number } {
+  return { parsed: shared?.parsed ?? 0, failed: shared?.failed ?? 0 };
+}
+
+let endAfterNextRequest = false;
+
+/**
+ * For tests: the worker thread is ended right after it is handed the next
+ * part, as if it crashed, so that the reader's own reading of that part is
+ * exercised.
+ */
+export function endParseWorkerAfterNextRequest(): void {
+  endAfterNextRequest = true;
+}
+
+class ParseWorker {
+  dead = false;
+  parsed = 0;
+  failed = 0;
+  readonly balances = new Map<PartRequest['type'], SplitBalance>();
+  private nextId = 1;
+  private readonly pending = new Map<number, (reply: ParseWorkerReply | undefined) => void>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: ParseWorkerReply) => {
+      const resolve = this.pending.get(reply.id);
+      if (!resolve) return;
+      this.pending.delete(reply.id);
+      if (reply.type === 'failed') this.failed++;
+      else this.parsed++;
+      if (this.pending.size === 0 && !this.dead) this.worker.unref();
+      resolve(reply);
+    });
+    worker.on('error', () => this.die());
+    worker.on('exit', () => this.die());
+    worker.unref(); // only a part being parsed keeps the process alive
+  }
+
+  static start(): ParseWorker | undefined {
+    // The bundle (dist/agent.js → dist/parseWorkerThread.js) and tsc's out/ keep the worker beside this module.
+    const script = path.join(__dirname, 'parseWorkerThread.js');
+    if (!fs.existsSync(script)) return undefined;
+    try {
+      return new ParseWorker(new Worker(script));
+    } catch {
+      return undefined;
+    }
+  }
+
+  ask(request: PartRequest): Promise<ParseWorkerReply | undefined> {
+    if (this.dead) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.ref();
+      this.worker.postMessage({ ...request, id } as ParseWorkerRequest);
+      if (endAfterNextRequest) {
+        endAfterNextRequest = false;
+        void this.worker.terminate();
+      }
+    });
+  }
+
+  stop(): void {
+    if (this.dead) return;
+    this.worker.postMessage({ type: 'stop' } satisfies ParseWorkerRequest);
+    const worker = this.worker;
+    setTimeout(() => void worker.terminate(), STOP_GRACE_MS).unref();
+    this.die();
+  }
+
+  /** Every part not answered yet is answered as undefined: its caller reads it. */
+  private die(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.worker.unref();
+    for (const resolve of this.pending.values()) {
+      this.failed++;
+      resolve(undefined);
+    }
+    this.pending.clear();
+  }
+}
