@@ -640,52 +640,69 @@ const bitsF64 = new Float64Array(1);
 const bitsU32 = new Uint32Array(bitsF64.buffer);
 
 /**
+ * Powers of ten up to this far from 0 are scaled here (in steps of at most
+ * 10^22, the largest exact one); beyond, the text path decides. 10^-88 covers
+ * a 19-digit mantissa down to about 10^-70.
+ */
+const MAX_SCALED_EXPONENT = 88;
+
+// The double-double being scaled (scaleWideMantissa): a module-level pair, so that no helper returns two numbers.
+let ddHead = 0;
+let ddTail = 0;
+
+/** The rounding error of a * b: a * b = fl(a * b) + twoProductError(a, b, fl(a * b)) exactly (Dekker, no FMA in JS). */
+function twoProductError(a: number, b: number, product: number): number {
+  let split = SPLITTER * a;
+  const aHigh = split - (split - a);
+  const aLow = a - aHigh;
+  split = SPLITTER * b;
+  const bHigh = split - (split - b);
+  const bLow = b - bHigh;
+  return aHigh * bHigh - product + aHigh * bLow + aLow * bHigh + aLow * bLow;
+}
+
+/** (ddHead + ddTail) times or divided by `scale` (an exact power of ten), as a double-double again. */
+function scaleDoubleDouble(multiply: boolean, scale: number): void {
+  const h = ddHead;
+  const l = ddTail;
+  if (multiply) {
+    ddHead = h * scale;
+    ddTail = twoProductError(h, scale, ddHead) + l * scale;
+  } else {
+    ddHead = h / scale;
+    // back + backError = ddHead * scale exactly; h - back is exact (Sterbenz).
+    const back = ddHead * scale;
+    ddTail = (h - back - twoProductError(ddHead, scale, back) + l) / scale;
+  }
+}
+
+/**
  * Correctly rounded m * 10^e for an integer m < 10^19 given as
- * high * 10^lowDigits + low (high < 10^15, lowDigits <= 4), |e| <= 22, into
- * scannedDecimal[0]; false when the result is too close to a rounding midpoint
- * to decide here. Computes m * 10^e as a double-double (about 100 good bits),
- * then rounds once. Products use Dekker's exact two-product (no FMA in JS).
+ * high * 10^lowDigits + low (high < 2^53, lowDigits <= 4, high < 10^15 when
+ * lowDigits > 0), |e| <= MAX_SCALED_EXPONENT, into scannedDecimal[0]; false
+ * when the result is too close to a rounding midpoint to decide here.
+ * Computes m * 10^e as a double-double (about 100 good bits; each further
+ * scaling by 10^22 costs about 2^-104 more), then rounds once.
  */
 function scaleWideMantissa(high: number, lowDigits: number, low: number, e: number): boolean {
   // m = s + t exactly: high * 10^lowDigits = p + pe (Dekker), p + low = s + se (Knuth's two-sum).
   const c10 = EXACT_POW10[lowDigits];
   const p = high * c10;
-  let split = SPLITTER * high;
-  let aHigh = split - (split - high);
-  let aLow = high - aHigh;
-  split = SPLITTER * c10;
-  let bHigh = split - (split - c10);
-  let bLow = c10 - bHigh;
-  const pe = aHigh * bHigh - p + aHigh * bLow + aLow * bHigh + aLow * bLow;
+  const pe = twoProductError(high, c10, p);
   const s = p + low;
   const bVirtual = s - p;
   const se = p - (s - bVirtual) + (low - bVirtual);
-  const t = se + pe; // both are integers below 2^11 in magnitude: exact
-  const scale = EXACT_POW10[e >= 0 ? e : -e];
-  let head: number;
-  let tail: number;
-  if (e >= 0) {
-    head = s * scale;
-    split = SPLITTER * s;
-    aHigh = split - (split - s);
-    aLow = s - aHigh;
-    split = SPLITTER * scale;
-    bHigh = split - (split - scale);
-    bLow = scale - bHigh;
-    tail = aHigh * bHigh - head + aHigh * bLow + aLow * bHigh + aLow * bLow + t * scale;
-  } else {
-    head = s / scale;
-    // back + backError = head * scale exactly; s - back is exact (Sterbenz).
-    const back = head * scale;
-    split = SPLITTER * head;
-    aHigh = split - (split - head);
-    aLow = head - aHigh;
-    split = SPLITTER * scale;
-    bHigh = split - (split - scale);
-    bLow = scale - bHigh;
-    const backError = aHigh * bHigh - back + aHigh * bLow + aLow * bHigh + aLow * bLow;
-    tail = (s - back - backError + t) / scale;
+  ddHead = s;
+  ddTail = se + pe; // both are integers below 2^11 in magnitude: exact
+  let magnitude = e >= 0 ? e : -e;
+  while (magnitude > 22) {
+    // The tail stays within an ulp of the head after each step, so the next one needs no renormalizing.
+    scaleDoubleDouble(e >= 0, EXACT_POW10[22]);
+    magnitude -= 22;
   }
+  scaleDoubleDouble(e >= 0, EXACT_POW10[magnitude]);
+  const head = ddHead;
+  const tail = ddTail;
   const x = head + tail;
   // How far head + tail lies from x, against half the gap between x and its neighbours.
   const distance = Math.abs(head - x + tail);
@@ -696,7 +713,7 @@ function scaleWideMantissa(high: number, lowDigits: number, low: number, e: numb
   bitsU32[1] = (((highWord >>> 20) & 0x7ff) - 53) << 20;
   bitsU32[0] = 0;
   const halfGap = bitsF64[0];
-  // The double-double is off by ~2^-100 relative; 2^-20 of half a gap is a wide margin.
+  // The double-double is off by at most ~2^-100 relative; 2^-20 of half a gap is a wide margin.
   if (Math.abs(distance - halfGap) <= halfGap * 9.5367431640625e-7) return false;
   decimalOut[0] = x;
   return true;
@@ -708,8 +725,9 @@ function scaleWideMantissa(high: number, lowDigits: number, low: number, e: numb
  * the double Number() gives for its text in scannedDecimal[0], and returns
  * the index just after it. The caller checks that what follows is a
  * delimiter. Returns -1 where this fast path does not decide (no digits, nan,
- * inf, more than 19 significant digits, exponents beyond ±22 that do not fold
- * into the mantissa, a value within a hair of a rounding midpoint): the caller
+ * inf, more than 19 significant digits, a power of ten beyond 10^±44 that
+ * does not fold into the mantissa, a value within a hair of a rounding
+ * midpoint): the caller
  * then parses the token's text with parseNumberToken.
  */
 export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number): number {
@@ -803,20 +821,31 @@ export function scanDecimalBytes(bytes: Uint8Array, start: number, limit: number
   // exact power of ten rounds once, so the result is correctly rounded (Clinger).
   let value: number;
   if (exponent < 0) {
-    if (exponent < -22) return -1;
+    if (exponent < -22) return scaleFarExponent(mantissa, negative, exponent) ? i : -1;
     value = mantissa / EXACT_POW10[-exponent];
   } else if (exponent <= 22) {
     value = mantissa * EXACT_POW10[exponent];
   } else {
     // 1e30 and the like: move the excess power into the mantissa while it stays exact.
     const excess = exponent - 22;
-    if (excess > 22) return -1;
-    const shifted = mantissa * EXACT_POW10[excess];
-    if (shifted >= TWO_POW_53) return -1;
+    const shifted = excess <= 22 ? mantissa * EXACT_POW10[excess] : TWO_POW_53;
+    if (shifted >= TWO_POW_53) return scaleFarExponent(mantissa, negative, exponent) ? i : -1;
     value = shifted * EXACT_POW10[22];
   }
   decimalOut[0] = negative ? -value : value;
   return i;
+}
+
+/**
+ * An exact mantissa (below 2^53) times a power of ten that no single exact
+ * power reaches (Python prints a learning rate as 3.3546262790251185e-07:
+ * seventeen digits, 10^-23), through the double-double of scaleWideMantissa.
+ */
+function scaleFarExponent(mantissa: number, negative: boolean, exponent: number): boolean {
+  if (exponent < -MAX_SCALED_EXPONENT || exponent > MAX_SCALED_EXPONENT) return false;
+  if (!scaleWideMantissa(mantissa, 0, 0, exponent)) return false;
+  if (negative) decimalOut[0] = -decimalOut[0];
+  return true;
 }
 
 /**
@@ -832,14 +861,27 @@ function scanWideDecimal(bytes: Uint8Array, from: number, to: number, digits: nu
     if (b === 0x30) zeros++;
     else if (b !== 0x2e) break;
   }
-  const significant = digits - zeros;
-  if (significant > 19 || exponent < -22 || exponent > 22) return false;
-  const lowDigits = significant - 15; // 1 to 4, since the mantissa is at least 2^53
+  // Trailing zeros (JavaScript prints 613537693768739700000) say nothing: they move into the exponent.
+  let trailing = 0;
+  for (let i = to - 1; i >= from; i--) {
+    const b = bytes[i];
+    if (b === 0x30) trailing++;
+    else if (b !== 0x2e) break;
+  }
+  const significant = digits - zeros - trailing;
+  exponent += trailing;
+  if (significant > 19 || exponent < -MAX_SCALED_EXPONENT || exponent > MAX_SCALED_EXPONENT) return false;
+  // high (the first up to 15 significant digits) * 10^lowDigits + low (the rest).
+  const lowDigits = significant > 15 ? significant - 15 : 0;
   let low = 0;
   let place = 1;
-  for (let i = to - 1, taken = 0; taken < lowDigits; i--) {
+  for (let i = to - 1, skipped = 0, taken = 0; taken < lowDigits; i--) {
     const b = bytes[i];
     if (b === 0x2e) continue;
+    if (skipped < trailing) {
+      skipped++;
+      continue;
+    }
     low += (b - 0x30) * place;
     place *= 10;
     taken++;
@@ -847,12 +889,14 @@ function scanWideDecimal(bytes: Uint8Array, from: number, to: number, digits: nu
   // The rounded sum is off by at most ~2^-49 relative for up to 18 digits,
   // so (rounded - low) / 10^k lands within 0.3 of the integer `high`.
   // Beyond that, or if it does not land near an integer, count the digits one by one.
-  const approximate = (rounded - low) / EXACT_POW10[lowDigits];
-  let high = Math.round(approximate);
-  if (lowDigits > 3 || Math.abs(approximate - high) > 0.4) {
+  let high = 0;
+  const approximate = trailing === 0 ? (rounded - low) / EXACT_POW10[lowDigits] : 0.5;
+  if (trailing === 0 && lowDigits <= 3) high = Math.round(approximate);
+  if (trailing !== 0 || lowDigits > 3 || Math.abs(approximate - high) > 0.4) {
     high = 0;
+    const highDigits = significant - lowDigits;
     let counted = 0;
-    for (let i = from; counted < 15; i++) {
+    for (let i = from; counted < highDigits; i++) {
       const d = bytes[i] - 0x30;
       if (d < 0 || (counted === 0 && d === 0)) continue; // the point, leading zeros
       high = high * 10 + d;
