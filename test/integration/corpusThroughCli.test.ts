@@ -28,8 +28,8 @@ import { copyCorpus, readExpected } from '../support/fixtures';
 // Every copyCorpus/makeTempDir adds a process 'exit' listener (test/support/fixtures.ts); this file makes more than 10 copies.
 process.setMaxListeners(100);
 
-function exportThroughCli(dir: string): { exported: unknown; stderr: string } {
-  const r = spawnSync(process.execPath, [agentScript, 'export', dir, '--json'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+function exportThroughCli(dir: string, env: NodeJS.ProcessEnv = process.env): { exported: unknown; stderr: string } {
+  const r = spawnSync(process.execPath, [agentScript, 'export', dir, '--json'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env });
   assert.equal(r.error, undefined, `spawn: ${r.error?.message}`);
   assert.equal(r.status, 0, `runlens export exited ${r.status}: ${r.stderr}`);
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace on stderr');
@@ -73,6 +73,13 @@ describe('every corpus case through `runlens export --json`', () => {
         assertMatchesExpected(corpusCase, expected, inProcess, copy);
         assertSameRuns(viaCli, inProcess, 'export vs readers');
       });
+      if (corpusCase.format === 'mlflow' || corpusCase.format === 'lightning') {
+        await t.test('with every read split in two parts on the parse worker, the export is the same point for point', () => {
+          const split = exportThroughCli(copy, { ...process.env, RUNLENS_PARSE_WORKER: 'worker' });
+          assert.equal(split.stderr, stderr);
+          assertSameRuns(runsFromExport(split.exported), viaCli, 'split vs whole reads');
+        });
+      }
       checkNothingWritten(corpusCase, copy);
     });
   }

@@ -26,7 +26,6 @@ import {
   releaseLineBytes,
   rememberProblems,
   replayProblems,
-  splitCompleteLines,
   splitDelimitedRow,
   splitLines,
   throwIfAborted,
@@ -34,6 +33,7 @@ import {
   utf8Length,
 } from './text';
 import { flattenToStrings, isPlainObject, parseYamlTolerant } from './yaml';
+import { feedRowsInParts } from './lightningParts';
 import { Byte, LightningTable, type TableContinuation } from './lightningTable';
 
 const METRICS_FILE = 'metrics.csv';
@@ -197,7 +197,7 @@ async function readVersion(
       const chunk = await readLineBytesFrom(metricsFile, 0, budget.remaining);
       budget.take(chunk.completeEnd);
       if (chunk.truncated) budget.stopped = true;
-      const parsed = parseLightningChunk(chunk.complete, chunk.tail.toString('utf8'), metricsFile, warnings);
+      const parsed = await parseLightningChunk(chunk.complete, chunk.tail.toString('utf8'), metricsFile, warnings);
       releaseLineBytes(chunk);
       run.metrics = parsed.metrics;
       const state = parsed.state && rememberProblems(parsed.state, warnings, metricsFile);
@@ -249,7 +249,7 @@ async function readAppendedMetrics(
   if (chunk.truncated) budget.stopped = true;
   replayProblems(state, warnings, file);
   const table = new LightningTable(state.header, file, warnings, state);
-  const lines = table.feedBytes(chunk.complete, 0, chunk.complete.length, state.lines, false);
+  const lines = await feedRowsInParts(table, state.header, file, warnings, chunk.complete, 0, chunk.complete.length, state.lines);
   releaseLineBytes(chunk);
   const next = rememberProblems<LightningCsvState>({ ...state, ...table.continuation(), lines: state.lines + lines, tailRead: false }, warnings, file);
   return {
@@ -270,31 +270,17 @@ async function headerStillIs(file: string, state: LightningCsvState): Promise<bo
 }
 
 /**
- * One series per column except `step` (the x axis), `epoch` included. Empty
- * cells mean "not logged in this row". Consecutive rows with the same
- * step and epoch are one logging moment split across rows (Lightning writes
- * validation and epoch-end training metrics separately), so they merge by
- * column: a value repeated across those rows (the `epoch` cell itself) is
- * kept once, while genuinely different values at that step are all kept.
- * Without a `step` column the row index is the step.
- */
-export function parseLightningMetrics(text: string, file: string, warnings: WarningCollector): Record<string, Float64Series> {
-  const [complete, tail] = splitCompleteLines(text);
-  return parseLightningChunk(Buffer.from(complete, 'utf8'), tail, file, warnings).metrics;
-}
-
-/**
  * A whole metrics.csv (or its first slice): `complete` is its whole lines (a
  * byte-order mark left out), `tail` a last line without a line break. The
  * tail is parsed when it is a valid row (a finished file may lack the final
  * newline), but the state is taken before it, and `tailRead` tells the next
  * read that this line may have been cut short.
  */
-function parseLightningChunk(complete: Uint8Array, tail: string, file: string, warnings: WarningCollector): { metrics: Record<string, Float64Series>; state?: LightningCsvState } {
+async function parseLightningChunk(complete: Uint8Array, tail: string, file: string, warnings: WarningCollector): Promise<{ metrics: Record<string, Float64Series>; state?: LightningCsvState }> {
   const header = findHeader(complete);
   if (!header) return { metrics: {} }; // no whole header yet: no state, so the next read starts over
   const parser = new LightningTable(header.cells, file, warnings);
-  const lines = header.lines + parser.feedBytes(complete, header.end, complete.length, header.lines, false);
+  const lines = header.lines + (await feedRowsInParts(parser, header.cells, file, warnings, complete, header.end, complete.length, header.lines));
   const continuation = parser.continuation();
   if (tail.trim() !== '') parser.feed(parseDelimitedRows(tail, ',', header.cells.length, file, warnings, lines, true));
   const state: LightningCsvState = {

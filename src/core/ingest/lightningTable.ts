@@ -50,6 +50,14 @@ function sameNumber(a: number, b: number): boolean {
 }
 
 /**
+ * One series per column except `step` (the x axis), `epoch` included. Empty
+ * cells mean "not logged in this row". Consecutive rows with the same
+ * step and epoch are one logging moment split across rows (Lightning writes
+ * validation and epoch-end training metrics separately), so they merge by
+ * column: a value repeated across those rows (the `epoch` cell itself) is
+ * kept once, while genuinely different values at that step are all kept.
+ * Without a `step` column the row index is the step.
+ *
  * Parses data rows of one metrics.csv, possibly continuing where an earlier
  * read stopped. Rows come as bytes (feedBytes: whole lines) or, for a line
  * still being written, as text rows (feed); both share one state.
@@ -96,6 +104,8 @@ export class LightningTable {
 
   /** Whether a row without its line break gave points. */
   usedUnterminated = false;
+  /** Whether some row's step cell was not a number, so that its row index became its step. */
+  usedRowIndexStep = false;
 
   constructor(
     private readonly header: string[],
@@ -114,8 +124,17 @@ export class LightningTable {
     this.groupOrder = new Int32Array(header.length);
     this.rowValues = new Float64Array(header.length);
     this.rowHas = new Uint8Array(header.length);
-    this.rows = from?.rows ?? 0;
-    if (from?.groupKey !== undefined && from.groupKey !== null) {
+    this.rows = 0;
+    if (from) this.continueFrom(from);
+  }
+
+  /** Takes on a continuation (an earlier read's, or a later part's): its row count and open group replace this table's. */
+  private continueFrom(from: TableContinuation): void {
+    this.rows = from.rows;
+    this.group++;
+    this.groupSize = 0;
+    this.hasKey = false;
+    if (from.groupKey !== null) {
       // Stored as step + NUL + epoch (continuation).
       const key = Buffer.from(from.groupKey, 'utf8');
       const nul = key.indexOf(0);
@@ -123,10 +142,35 @@ export class LightningTable {
       this.setKey(key, 0, stepEnd, Math.min(stepEnd + 1, key.length), key.length, NaN);
       this.ownKeyFromSource();
     }
-    for (const [index, values] of from?.group ?? []) {
-      if (index < 0 || index >= header.length) continue;
+    for (const [index, values] of from.group) {
+      if (index < 0 || index >= this.header.length) continue;
       for (const value of values) this.remember(index, decodeStateNumber(value));
     }
+  }
+
+  /** Whether rows have a step cell (without one the row index is the step, which a later part cannot know). */
+  get hasStepColumn(): boolean {
+    return this.stepIndex >= 0;
+  }
+
+  /**
+   * The rows after this table's, parsed by another table from a group
+   * boundary on (lightningParts.ts): their points follow this table's, and
+   * their continuation (its rows counted from 0) becomes this table's.
+   */
+  appendPart(series: ReadonlyArray<[name: string, points: Float64Series]>, continuation: TableContinuation): void {
+    for (const [name, points] of series) {
+      let builder = this.builders.get(name);
+      if (!builder) this.builders.set(name, (builder = new SeriesBuilder(points.values.length)));
+      builder.append(points);
+      this.touched.add(name);
+    }
+    this.continueFrom({ ...continuation, rows: this.rows + continuation.rows });
+  }
+
+  /** The series that got points, by name, in header order (what a part sends back: result() without the record). */
+  resultList(): Array<[name: string, points: Float64Series]> {
+    return Object.entries(this.result());
   }
 
   /**
@@ -286,6 +330,7 @@ export class LightningTable {
     this.rows++;
     if (!terminated) this.usedUnterminated = true;
     if (unparsable) this.warnings.addLine(this.file, lineNumber, unparsable + (parsedStep === undefined && this.stepIndex >= 0 ? '; row index used as step' : ''));
+    if (parsedStep === undefined && this.stepIndex >= 0) this.usedRowIndexStep = true;
     const step = parsedStep ?? dataIndex;
 
     const keyStep = parsedStep ?? NaN;

@@ -24,6 +24,15 @@ export type ParseWorkerRequest =
       /** Bytes the part may read (see readMetricFile's maxBytes); null: to the end of the file. */
       maxBytes: number | null;
     }
+  | {
+      type: 'lightning-rows';
+      id: number;
+      /** For messages only: the bytes come with the request. */
+      file: string;
+      header: string[];
+      /** Whole lines of metrics.csv, from a group boundary on (lightningParts.ts), the first row starting a (step, epoch) group. */
+      bytes: Uint8Array;
+    }
   | { type: 'stop' };
 
 export type ParseWorkerReply =
@@ -49,6 +58,23 @@ export type ParseWorkerReply =
       offset: number;
       mtimeMs: number;
       /** How long the worker took, from the request to the reply: what balances the next split (SplitBalance). */
+      elapsedMs: number;
+    }
+  | {
+      type: 'lightning-rows';
+      id: number;
+      /** Per series that got points, in header order: name, steps, values, walls. */
+      series: Array<[name: string, steps: Float64Array, values: Float64Array, walls: Float64Array]>;
+      /** Line breaks consumed. */
+      lines: number;
+      /** The part's continuation, its rows counted from 0 (lightningTable.ts TableContinuation). */
+      rows: number;
+      groupKey: string | null;
+      group: Array<[number, string[]]>;
+      /** Some row's step was not a number, so its step is its row index, which only the requesting thread knows: that thread parses the part again. */
+      usedRowIndexStep: boolean;
+      problems: PartProblem[];
+      problemCount: number;
       elapsedMs: number;
     }
   | {

@@ -2,11 +2,16 @@
 // text-log reads that the ingest hands it, with the same code the ingest's
 // own thread runs, and sends the points back by transfer (no copy).
 import { parentPort } from 'node:worker_threads';
+import { parseLightningPart } from './lightningParts';
 import { readMetricPart } from './mlflowMetricParts';
 import type { ParseWorkerReply, ParseWorkerRequest } from './parseWorkerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('parseWorkerThread.js runs as a worker thread');
+
+type PartReply = Exclude<ParseWorkerReply, { type: 'failed' }>;
+/** A part's reply as the parsing code makes it: the id and timing are added here. */
+type PartResult = PartReply extends infer R ? (R extends PartReply ? Omit<R, 'id' | 'elapsedMs'> : never) : never;
 
 port.on('message', (request: ParseWorkerRequest) => {
   switch (request.type) {
@@ -16,6 +21,9 @@ port.on('message', (request: ParseWorkerRequest) => {
     case 'mlflow-metric-part':
       void answer(request.id, () => readMetricPart(request.file, request.dev, request.ino, request.from, request.maxBytes ?? Infinity));
       break;
+    case 'lightning-rows':
+      void answer(request.id, async () => parseLightningPart(request.file, request.header, request.bytes));
+      break;
     default: {
       const unknown: never = request;
       throw new Error(`parse worker: unknown request ${JSON.stringify(unknown)}`);
@@ -23,22 +31,35 @@ port.on('message', (request: ParseWorkerRequest) => {
   }
 });
 
-async function answer(id: number, work: () => Promise<Omit<Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>, 'id' | 'elapsedMs'> | 'replaced'>): Promise<void> {
+async function answer(id: number, work: () => Promise<PartResult | 'replaced'>): Promise<void> {
   const started = performance.now();
   let reply: ParseWorkerReply;
   try {
     const result = await work();
-    reply = result === 'replaced' ? { type: 'failed', id, message: 'the file was replaced', replaced: true } : { ...result, id, elapsedMs: performance.now() - started };
+    reply = result === 'replaced' ? { type: 'failed', id, message: 'the file was replaced', replaced: true } : ({ ...result, id, elapsedMs: performance.now() - started } as PartReply);
   } catch (error) {
     reply = { type: 'failed', id, message: error instanceof Error ? error.message : String(error), replaced: false };
   }
-  port!.postMessage(reply, reply.type === 'failed' ? [] : transferablesOf(reply));
+  port!.postMessage(reply, transferablesOf(reply));
 }
 
-/** The points' buffers, each once (the three columns may share none, but a view's buffer is listed once). */
-function transferablesOf(reply: Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const column of [reply.steps, reply.values, reply.walls]) buffers.add(column.buffer as ArrayBuffer);
-  if (reply.unfinished) buffers.add(reply.unfinished.buffer as ArrayBuffer);
-  return [...buffers];
+/** The buffers of the points a reply carries, each once. */
+function transferablesOf(reply: ParseWorkerReply): ArrayBuffer[] {
+  const views: ArrayBufferView[] = [];
+  switch (reply.type) {
+    case 'failed':
+      return [];
+    case 'mlflow-metric-part':
+      views.push(reply.steps, reply.values, reply.walls);
+      if (reply.unfinished) views.push(reply.unfinished);
+      break;
+    case 'lightning-rows':
+      for (const [, steps, values, walls] of reply.series) views.push(steps, values, walls);
+      break;
+    default: {
+      const unknown: never = reply;
+      throw new Error(`parse worker: unknown reply ${JSON.stringify(unknown)}`);
+    }
+  }
+  return [...new Set(views.map((view) => view.buffer as ArrayBuffer))];
 }

@@ -1,0 +1,170 @@
+// A big read of a Lightning metrics.csv in two parts on two cores
+// (parseWorker.ts). Rows of one (step, epoch) group merge across lines, so
+// the read is split only where a group begins: between two consecutive rows
+// whose steps are different numbers, where the table starts a new group
+// whatever came before. From there the worker's table, started empty, does
+// exactly what this thread's would; its points follow this thread's, its
+// open group and row count become this table's, and its problems are
+// renumbered after this thread's lines. A part whose steps needed row
+// indexes (a step cell that is not a number), and a part the worker could
+// not take, are parsed again here.
+import { LightningTable } from './lightningTable';
+import { parsePartOnWorker, shouldSplitRead, splitBalance } from './parseWorker';
+import type { ParseWorkerReply, PartProblem } from './parseWorkerProtocol';
+import { WarningCollector, parseFiniteToken } from './text';
+
+type WorkerRows = Extract<ParseWorkerReply, { type: 'lightning-rows' }>;
+
+/** Lines looked at past the balance point for a group boundary; a read without one there stays whole. */
+const BOUNDARY_SEARCH_LINES = 64;
+
+const LINE_FEED = 10;
+const CARRIAGE_RETURN = 13;
+const COMMA = 44;
+const QUOTE = 34;
+
+/**
+ * table.feedBytes(bytes, start, end, linesBefore, false) for whole lines,
+ * with a big range split in two parts. Returns the lines consumed.
+ */
+export async function feedRowsInParts(
+  table: LightningTable,
+  header: string[],
+  file: string,
+  warnings: WarningCollector,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  linesBefore: number,
+): Promise<number> {
+  const stepIndex = header.indexOf('step');
+  const balance = table.hasStepColumn && header.length >= 2 && shouldSplitRead(end - start) ? splitBalance('lightning-rows') : undefined;
+  const split = balance ? groupBoundaryAfter(bytes, start + Math.floor((end - start) * (1 - balance.share)), end, header.length, stepIndex) : undefined;
+  if (split === undefined) return table.feedBytes(bytes, start, end, linesBefore, false);
+
+  // A copy of its own (the caller's buffer goes back to the pool), handed over without another copy.
+  const part = new Uint8Array(bytes.subarray(split, end));
+  const second = parsePartOnWorker({ type: 'lightning-rows', file, header, bytes: part }, [part.buffer]);
+  const started = performance.now();
+  const lines = table.feedBytes(bytes, start, split, linesBefore, false);
+  const firstMs = performance.now() - started;
+  const reply = await second;
+  if (reply?.type !== 'lightning-rows' || reply.usedRowIndexStep) return lines + table.feedBytes(bytes, split, end, linesBefore + lines, false);
+
+  balance!.record(split - start, firstMs, end - split, reply.elapsedMs);
+  table.appendPart(
+    reply.series.map(([name, steps, values, walls]) => [name, { steps, values, walls }]),
+    { rows: reply.rows, groupKey: reply.groupKey, group: reply.group },
+  );
+  const linesAfter = linesBefore + lines;
+  for (const [line, message] of reply.problems) {
+    if (line === 0) warnings.add(file, message);
+    else warnings.addLine(file, linesAfter + line, message);
+  }
+  // Past what the part sent, only the count matters (the collector keeps fewer messages per file).
+  const last = reply.problems[reply.problems.length - 1];
+  for (let i = reply.problems.length; i < reply.problemCount; i++) warnings.add(file, last ? last[1] : '');
+  return lines + reply.lines;
+}
+
+/**
+ * The start of a row that begins a group for certain: the first of up to
+ * BOUNDARY_SEARCH_LINES line pairs after `from` where both rows are plain
+ * (ASCII, no quotes, one cell per column) and their step cells are
+ * different numbers. Undefined when there is none.
+ */
+function groupBoundaryAfter(bytes: Uint8Array, from: number, end: number, columns: number, stepIndex: number): number | undefined {
+  let line = nextLineStart(bytes, from - 1, end);
+  let previousStep: number | undefined;
+  for (let tries = 0; tries < BOUNDARY_SEARCH_LINES && line < end; tries++) {
+    const next = nextLineStart(bytes, line, end);
+    // A blank line is no row: the table skips it, so the rows around it are still neighbours.
+    if (!isBlankLine(bytes, line, next)) {
+      const step = plainRowStep(bytes, line, next, columns, stepIndex);
+      if (step !== undefined && previousStep !== undefined && step !== previousStep) return line;
+      previousStep = step;
+    }
+    line = next;
+  }
+  return undefined;
+}
+
+/** Whether bytes[start, next) hold nothing but blanks and the line break (what the table skips as no row). */
+function isBlankLine(bytes: Uint8Array, start: number, next: number): boolean {
+  for (let i = start; i < next; i++) {
+    const c = bytes[i];
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12 && c !== LINE_FEED && c !== CARRIAGE_RETURN) return false;
+  }
+  return true;
+}
+
+/** Where the line after the one holding bytes[at] starts (LF, CRLF or a lone CR ends a line). */
+function nextLineStart(bytes: Uint8Array, at: number, end: number): number {
+  let i = Math.max(at, 0);
+  while (i < end && bytes[i] !== LINE_FEED && bytes[i] !== CARRIAGE_RETURN) i++;
+  if (i < end && bytes[i] === CARRIAGE_RETURN && i + 1 < end && bytes[i + 1] === LINE_FEED) i++;
+  return i + 1;
+}
+
+/** The step of the row in bytes[start, next) when it is a plain row with a finite step; undefined otherwise. */
+function plainRowStep(bytes: Uint8Array, start: number, next: number, columns: number, stepIndex: number): number | undefined {
+  let commas = 0;
+  let stepStart = stepIndex === 0 ? start : -1;
+  let stepEnd = -1;
+  let i = start;
+  for (; i < next; i++) {
+    const c = bytes[i];
+    if (c === LINE_FEED || c === CARRIAGE_RETURN) break;
+    if (c >= 0x80 || c === QUOTE) return undefined;
+    if (c === COMMA) {
+      if (commas === stepIndex) stepEnd = i;
+      commas++;
+      if (commas === stepIndex) stepStart = i + 1;
+    }
+  }
+  if (commas !== columns - 1) return undefined;
+  if (stepEnd < 0) stepEnd = i;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + stepStart, stepEnd - stepStart).toString('latin1').trim();
+  return parseFiniteToken(text);
+}
+
+/** The worker's side: the rows of one part, parsed by a fresh table (line numbers from the part's first line). */
+export function parseLightningPart(file: string, header: string[], bytes: Uint8Array): Omit<WorkerRows, 'id' | 'elapsedMs'> {
+  const warnings = new PartWarnings();
+  const table = new LightningTable(header, file, warnings);
+  const lines = table.feedBytes(bytes, 0, bytes.length, 0, false);
+  const continuation = table.continuation();
+  return {
+    type: 'lightning-rows',
+    series: table.resultList().map(([name, points]) => [name, points.steps, points.values, points.walls]),
+    lines,
+    rows: continuation.rows,
+    groupKey: continuation.groupKey,
+    group: continuation.group,
+    usedRowIndexStep: table.usedRowIndexStep,
+    problems: warnings.parts,
+    problemCount: warnings.count,
+  };
+}
+
+/** A part's warnings with their line numbers apart, for the requesting thread to renumber (one file: the part's). */
+class PartWarnings extends WarningCollector {
+  readonly parts: PartProblem[] = [];
+  count = 0;
+
+  override add(_file: string, message: string): void {
+    this.record(0, message);
+  }
+
+  override addLine(_file: string, lineNumber: number, message: string): void {
+    this.record(lineNumber, message);
+  }
+
+  private record(line: number, message: string): void {
+    this.count++;
+    if (this.parts.length < PART_PROBLEMS_SENT) this.parts.push([line, message]);
+  }
+}
+
+/** As many as a WarningCollector keeps per file: more could never be listed. */
+const PART_PROBLEMS_SENT = 20;
