@@ -9,8 +9,9 @@
 // indexes (a step cell that is not a number), and a part the worker could
 // not take, are parsed again here.
 import { LightningTable } from './lightningTable';
-import { parsePartOnWorker, shouldSplitRead, splitBalance } from './parseWorker';
+import { parsePartOnWorker, recycleOnWorker, shouldSplitRead, splitBalance } from './parseWorker';
 import type { ParseWorkerReply, PartProblem } from './parseWorkerProtocol';
+import { adoptTransferred, takeTransferableBuffer } from './series';
 import { WarningCollector, parseFiniteToken } from './text';
 
 type WorkerRows = Extract<ParseWorkerReply, { type: 'lightning-rows' }>;
@@ -39,16 +40,19 @@ export async function feedRowsInParts(
 ): Promise<number> {
   const stepIndex = header.indexOf('step');
   const balance = table.hasStepColumn && header.length >= 2 && shouldSplitRead(end - start) ? splitBalance('lightning-rows') : undefined;
-  const split = balance ? groupBoundaryAfter(bytes, start + Math.floor((end - start) * (1 - balance.share)), end, header.length, stepIndex) : undefined;
+  const split = balance ? groupBoundaryAfter(bytes, start + Math.floor((end - start) * (1 - balance.share(end - start))), end, header.length, stepIndex) : undefined;
   if (split === undefined) return table.feedBytes(bytes, start, end, linesBefore, false);
 
-  // A copy of its own (the caller's buffer goes back to the pool), handed over without another copy.
-  const part = new Uint8Array(bytes.subarray(split, end));
-  const second = parsePartOnWorker({ type: 'lightning-rows', file, header, bytes: part }, [part.buffer]);
+  // A copy in a read buffer of its own (the caller's goes back to the pool), handed over without another copy and handed back.
+  const copy = takeTransferableBuffer(end - split);
+  copy.set(bytes.subarray(split, end));
+  const part = copy.subarray(0, end - split);
+  const second = parsePartOnWorker({ type: 'lightning-rows', file, header, bytes: part }, [copy.buffer as ArrayBuffer]);
   const started = performance.now();
   const lines = table.feedBytes(bytes, start, split, linesBefore, false);
   const firstMs = performance.now() - started;
   const reply = await second;
+  if (reply?.type === 'lightning-rows') adoptTransferred([], [reply.bytes]);
   if (reply?.type !== 'lightning-rows' || reply.usedRowIndexStep) return lines + table.feedBytes(bytes, split, end, linesBefore + lines, false);
 
   balance!.record(split - start, firstMs, end - split, reply.elapsedMs);
@@ -56,6 +60,7 @@ export async function feedRowsInParts(
     reply.series.map(([name, steps, values, walls]) => [name, { steps, values, walls }]),
     { rows: reply.rows, groupKey: reply.groupKey, group: reply.group },
   );
+  recycleOnWorker(reply.series.flatMap(([, steps, values, walls]) => [steps, values, walls]));
   const linesAfter = linesBefore + lines;
   for (const [line, message] of reply.problems) {
     if (line === 0) warnings.add(file, message);
@@ -142,6 +147,7 @@ export function parseLightningPart(file: string, header: string[], bytes: Uint8A
     groupKey: continuation.groupKey,
     group: continuation.group,
     usedRowIndexStep: table.usedRowIndexStep,
+    bytes,
     problems: warnings.parts,
     problemCount: warnings.count,
   };

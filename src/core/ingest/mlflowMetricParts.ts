@@ -19,7 +19,7 @@ import {
   type MetricCursorState,
   type MetricFileRead,
 } from './mlflowMetricFile';
-import { parsePartOnWorker, shouldSplitRead, splitBalance } from './parseWorker';
+import { currentParseWorker, onParseWorkerStop, recycleOnWorker, shouldSplitRead, splitBalance, startPartOnWorker, type PartRequest, type SplitBalance, type StartedPart } from './parseWorker';
 import type { ParseWorkerReply, PartProblem } from './parseWorkerProtocol';
 import { recycleSeries, SeriesBuilder, type Float64Series } from './series';
 import type { FileCursor } from './types';
@@ -28,6 +28,40 @@ type WorkerPart = Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>;
 
 /** How far past the middle a line break is looked for; a read whose middle line is longer stays whole. */
 const SPLIT_SEARCH_BYTES = 64 * 1024;
+
+/**
+ * The worker's part of the read expected next, asked for as soon as a read
+ * stopped at its budget, so that the worker parses it while the engine
+ * writes what this read returned. The next read takes it only if it is that
+ * read exactly: same worker, same file (identity, size and modification time
+ * unchanged since it was asked for), same start and budget. Otherwise it is
+ * cancelled. Its range is whole within the file as it was then (start plus
+ * budget did not reach the end), so growth cannot change where it ends.
+ */
+interface PartAhead {
+  file: string;
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  start: number;
+  maxBytes: number;
+  split: number;
+  part: StartedPart;
+  askedAt: number;
+}
+
+let partAhead: PartAhead | undefined;
+
+/**
+ * The largest budget a read was given since the worker started: what the
+ * next read of a file gets when it is not its first in a slice (the read
+ * that starts a file may get only what the files before it left).
+ */
+let largestBudget = 0;
+
+/** Parts asked for ahead that a read took, and those cancelled (for tests). */
+export const partsAheadCounts = { taken: 0, cancelled: 0 };
 
 /** readMetricFile (same arguments, same result), split in two parts when the read is big. */
 export async function readMetricFileInParts(
@@ -43,27 +77,42 @@ export async function readMetricFileInParts(
     const identity = await handle.stat({ bigint: true });
     const size = Number(identity.size);
     const limit = maxBytes === Infinity ? size : Math.min(size, start + Math.max(1, Math.floor(maxBytes)));
-    const balance = limit - start >= 2 && shouldSplitRead(limit - start) ? splitBalance('mlflow-metric-part') : undefined;
-    const split = balance ? await lineStartAfter(handle, start + Math.floor((limit - start) * (1 - balance.share)), limit) : undefined;
-    if (split === undefined) return await readMetricFile(file, problems, resume, signal, maxBytes, { handle });
+    if (maxBytes !== Infinity) largestBudget = Math.max(largestBudget, maxBytes);
+    const ahead = takePartAhead(file, identity, start, maxBytes);
+    let split: number | undefined;
+    let second: StartedPart;
+    let balance: SplitBalance;
+    if (ahead) {
+      ({ split, part: second } = ahead);
+      balance = splitBalance('mlflow-metric-part');
+    } else {
+      if (limit - start < 2 || !shouldSplitRead(limit - start)) return await readMetricFile(file, problems, resume, signal, maxBytes, { handle });
+      balance = splitBalance('mlflow-metric-part');
+      split = await lineStartAfter(handle, start + Math.floor((limit - start) * (1 - balance.share(limit - start))), limit);
+      if (split === undefined) return await readMetricFile(file, problems, resume, signal, maxBytes, { handle });
+      second = startPartOnWorker(metricPartRequest(file, identity, split, maxBytes === Infinity ? null : limit - split));
+    }
 
-    const second = parsePartOnWorker({
-      type: 'mlflow-metric-part',
-      file,
-      dev: identity.dev,
-      ino: identity.ino,
-      from: split,
-      maxBytes: maxBytes === Infinity ? null : limit - split,
-    });
-    // If this part throws (cancelled, unreadable), the worker's part is left to finish unused.
     const started = performance.now();
-    const first = await readMetricFile(file, problems, resume, signal, split - start, { handle });
+    if (ahead) balance.headStartMs = started - ahead.askedAt;
+    let first: MetricFileRead;
+    try {
+      first = await readMetricFile(file, problems, resume, signal, split - start, { handle });
+    } catch (error) {
+      dropPart(second); // cancelled or unreadable: the worker's part is not wanted either
+      throw error;
+    }
     const firstMs = performance.now() - started;
-    if (first.conflict) return first;
-    const secondPart = first.cursor.offset === split ? await second : undefined;
+    if (first.conflict) {
+      dropPart(second);
+      return first;
+    }
+    const secondPart = first.cursor.offset === split ? await second.reply : (dropPart(second), undefined);
     if (secondPart?.type === 'mlflow-metric-part') {
-      balance!.record(split - start, firstMs, secondPart.offset - split, secondPart.elapsedMs);
-      return await joinWorkerPart(file, first, secondPart, problems, handle);
+      balance.record(split - start, firstMs, secondPart.offset - split, secondPart.elapsedMs);
+      const joined = await joinWorkerPart(file, first, secondPart, problems, handle);
+      await askNextPartAhead(file, identity, handle, joined.cursor.offset, largestBudget, balance);
+      return joined;
     }
 
     // This thread reads on from where its part ended, as the next slice would have.
@@ -73,6 +122,72 @@ export async function readMetricFileInParts(
     await handle.close();
   }
 }
+
+function metricPartRequest(file: string, identity: fs.BigIntStats, from: number, maxBytes: number | null): PartRequest {
+  return { type: 'mlflow-metric-part', file, dev: identity.dev, ino: identity.ino, from, maxBytes };
+}
+
+/** The part asked for ahead if this read is the one it was asked for, else undefined (and it is cancelled). */
+function takePartAhead(file: string, identity: fs.BigIntStats, start: number, maxBytes: number): PartAhead | undefined {
+  const ahead = partAhead;
+  partAhead = undefined;
+  if (!ahead) return undefined;
+  const same =
+    ahead.part.worker !== undefined &&
+    ahead.part.worker === currentParseWorker() &&
+    ahead.file === file &&
+    ahead.dev === identity.dev &&
+    ahead.ino === identity.ino &&
+    ahead.size === identity.size &&
+    ahead.mtimeNs === identity.mtimeNs &&
+    ahead.start === start &&
+    ahead.maxBytes === maxBytes;
+  if (same) {
+    partsAheadCounts.taken++;
+    return ahead;
+  }
+  partsAheadCounts.cancelled++;
+  dropPart(ahead.part);
+  return undefined;
+}
+
+/**
+ * After a read that stopped at its budget with a whole budget's worth still
+ * in the file: asks the worker for its part of the next read now (see
+ * PartAhead), placed for the head start it gets.
+ */
+async function askNextPartAhead(file: string, identity: fs.BigIntStats, handle: fs.promises.FileHandle, next: number, maxBytes: number, balance: SplitBalance): Promise<void> {
+  if (maxBytes === Infinity || next + maxBytes > Number(identity.size) || !shouldSplitRead(maxBytes)) return;
+  const limit = next + Math.max(1, Math.floor(maxBytes));
+  const split = await lineStartAfter(handle, next + Math.floor((limit - next) * (1 - balance.share(limit - next, balance.headStartMs))), limit);
+  if (split === undefined) return;
+  partAhead = {
+    file,
+    dev: identity.dev,
+    ino: identity.ino,
+    size: identity.size,
+    mtimeNs: identity.mtimeNs,
+    start: next,
+    maxBytes,
+    split,
+    part: startPartOnWorker(metricPartRequest(file, identity, split, limit - split)),
+    askedAt: performance.now(),
+  };
+}
+
+/** Gives up a part: the worker stops parsing it, and the columns of a reply that comes anyway go back to it. */
+function dropPart(part: StartedPart): void {
+  part.cancel();
+  void part.reply.then((reply) => {
+    if (reply?.type === 'mlflow-metric-part') recycleOnWorker([reply.steps, reply.values, reply.walls]);
+  });
+}
+
+// The ingest ended: the part asked for ahead will not be read (its worker is gone with its columns).
+onParseWorkerStop(() => {
+  partAhead = undefined;
+  largestBudget = 0;
+});
 
 /**
  * The start of the first line that begins at or after `middle` and before
@@ -107,6 +222,7 @@ async function joinWorkerPart(file: string, first: MetricFileRead, second: Worke
   builder.append(first.series);
   builder.append(second);
   recycleSeries([first.series]);
+  recycleOnWorker([second.steps, second.values, second.walls]);
   let tail: string | undefined;
   if (second.unfinished) {
     // Decided here, where the file's first complete line (and so the column count) is known.
@@ -146,7 +262,14 @@ function concatenate(first: Float64Series, second: Float64Series): Float64Series
  * if resumed there with nothing known about the lines before. 'replaced'
  * when the file at the path is no longer the one the request names.
  */
-export async function readMetricPart(file: string, dev: bigint, ino: bigint, from: number, maxBytes: number): Promise<Omit<WorkerPart, 'id' | 'elapsedMs'> | 'replaced'> {
+export async function readMetricPart(
+  file: string,
+  dev: bigint,
+  ino: bigint,
+  from: number,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Omit<WorkerPart, 'id' | 'elapsedMs'> | 'replaced'> {
   const handle = await fs.promises.open(file, 'r');
   try {
     const identity = await handle.stat({ bigint: true });
@@ -154,7 +277,7 @@ export async function readMetricPart(file: string, dev: bigint, ino: bigint, fro
     const log = new PartProblemLog(file);
     const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: 0, lines: 0, cr: false };
     const at: FileCursor = { path: file, size: from, mtimeMs: 0, offset: from, headHash: '', state };
-    const read = await readMetricFile(file, log, at, undefined, maxBytes, { handle, leaveUnfinished: true });
+    const read = await readMetricFile(file, log, at, signal, maxBytes, { handle, leaveUnfinished: true });
     const after = metricStateOf(read.cursor)!;
     return {
       type: 'mlflow-metric-part',

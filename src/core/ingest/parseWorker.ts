@@ -73,7 +73,17 @@ export function shouldSplitRead(bytes: number): boolean {
 }
 
 /** A part to parse, without the id the worker's client gives it. */
-export type PartRequest = Exclude<ParseWorkerRequest, { type: 'stop' }> extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+export type PartRequest = Exclude<ParseWorkerRequest, { type: 'stop' | 'recycle' | 'cancel' }> extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Gives the columns of a reply back to the worker once their points were
+ * copied out (they are detached here), so that its next parts fill them
+ * instead of new ones: otherwise every part leaves megabytes to both
+ * threads' garbage collectors, and memory grows with the ingest.
+ */
+export function recycleOnWorker(columns: Float64Array[]): void {
+  shared?.recycle(columns);
+}
 
 /**
  * Hands a part to the worker: its reply (the request's type, or 'failed'),
@@ -81,9 +91,28 @@ export type PartRequest = Exclude<ParseWorkerRequest, { type: 'stop' }> extends 
  * of the last cases the caller parses the part itself.
  */
 export async function parsePartOnWorker(request: PartRequest, transfer: ArrayBuffer[] = []): Promise<ParseWorkerReply | undefined> {
+  return startPartOnWorker(request, transfer).reply;
+}
+
+/** A part handed to the worker: its reply to come, and a way to say it is no longer wanted. */
+export interface StartedPart {
+  reply: Promise<ParseWorkerReply | undefined>;
+  /** The worker stops parsing it (at its next chunk) and replies 'failed'. */
+  cancel(): void;
+  /** The worker it went to (parts asked for ahead are only good for the same worker). */
+  worker: object | undefined;
+}
+
+/** parsePartOnWorker, for a part that may be given up before it is needed (asked for ahead). */
+export function startPartOnWorker(request: PartRequest, transfer: ArrayBuffer[] = []): StartedPart {
   const worker = sharedWorker();
-  if (!worker) return undefined;
-  return worker.ask(request, transfer);
+  if (!worker) return { reply: Promise.resolve(undefined), cancel: () => undefined, worker: undefined };
+  return { ...worker.ask(request, transfer), worker };
+}
+
+/** The running worker, to compare with StartedPart.worker. */
+export function currentParseWorker(): object | undefined {
+  return shared?.dead ? undefined : shared;
 }
 
 /**
@@ -91,26 +120,42 @@ export async function parsePartOnWorker(request: PartRequest, transfer: ArrayBuf
  * not parse at the same speed: the worker shares its core with SQLite's
  * checkpointer (measured: the worker's half of an MLflow slice took 55 ms
  * against this thread's 30 ms), and that changes as the database grows. So
- * each split measures both parts' speeds and moves the next split toward
- * the share that would have made them end at once.
+ * each split measures both parts' speeds (milliseconds per byte, averaged
+ * over the last few splits) and places the next split where, at those
+ * speeds, both parts would end at once, allowing for a head start the
+ * worker may have (a part asked for ahead, while this thread wrote).
  */
 export class SplitBalance {
-  /** The worker's share of the next read's bytes: less than half at first, since its first part is parsed cold. */
-  share = 0.35;
+  private ownMsPerByte: number | undefined;
+  private workerMsPerByte: number | undefined;
+  /** How far ahead of this thread's part the worker's part started, last time it did. */
+  headStartMs = 0;
 
-  /** Records one split read: bytes and milliseconds of this thread's part and of the worker's. */
+  /** The worker's share of a read of `bytes` whose part it starts `headStartMs` before this thread starts its own. */
+  share(bytes: number, headStartMs = 0): number {
+    const own = this.ownMsPerByte;
+    const worker = this.workerMsPerByte;
+    // Less than half at first: the worker's first part is parsed cold.
+    if (own === undefined || worker === undefined || bytes <= 0) return FIRST_WORKER_SHARE;
+    // This thread's part ends at (bytes - w) * own, the worker's at w * worker - headStart: equal when
+    // w = (bytes * own + headStart) / (own + worker).
+    const balanced = (bytes * own + headStartMs) / ((own + worker) * bytes);
+    return Math.min(MAX_WORKER_SHARE, Math.max(MIN_WORKER_SHARE, balanced));
+  }
+
+  /** Records one split read: bytes and milliseconds of this thread's part and of the worker's (its own parsing time). */
   record(ownBytes: number, ownMs: number, workerBytes: number, workerMs: number): void {
     if (ownBytes <= 0 || workerBytes <= 0) return;
-    const ownRate = ownBytes / Math.max(ownMs, 0.1);
-    const workerRate = workerBytes / Math.max(workerMs, 0.1);
-    const balanced = workerRate / (ownRate + workerRate);
     // Halfway there each time: one disturbed measurement (a GC pause, a checkpoint) moves it only so far.
-    this.share = Math.min(MAX_WORKER_SHARE, Math.max(MIN_WORKER_SHARE, (this.share + balanced) / 2));
+    const average = (previous: number | undefined, now: number) => (previous === undefined ? now : (previous + now) / 2);
+    this.ownMsPerByte = average(this.ownMsPerByte, Math.max(ownMs, 0.01) / ownBytes);
+    this.workerMsPerByte = average(this.workerMsPerByte, Math.max(workerMs, 0.01) / workerBytes);
   }
 }
 
+const FIRST_WORKER_SHARE = 0.35;
 const MIN_WORKER_SHARE = 0.2;
-const MAX_WORKER_SHARE = 0.8;
+const MAX_WORKER_SHARE = 0.85;
 
 let shared: ParseWorker | undefined;
 
@@ -142,6 +187,14 @@ export function stopParseWorker(): void {
   shared?.stop();
   shared = undefined;
   offeredBytes = 0;
+  for (const listener of stopListeners) listener();
+}
+
+const stopListeners: Array<() => void> = [];
+
+/** Runs `listener` whenever the worker is stopped (a reader forgets what it asked the worker for ahead). */
+export function onParseWorkerStop(listener: () => void): void {
+  stopListeners.push(listener);
 }
 
 /** Parts the current worker parsed, and those it failed or never answered (for tests). */
@@ -194,10 +247,13 @@ class ParseWorker {
     }
   }
 
-  ask(request: PartRequest, transfer: ArrayBuffer[]): Promise<ParseWorkerReply | undefined> {
-    if (this.dead) return Promise.resolve(undefined);
+  ask(request: PartRequest, transfer: ArrayBuffer[]): { reply: Promise<ParseWorkerReply | undefined>; cancel(): void } {
+    if (this.dead) return { reply: Promise.resolve(undefined), cancel: () => undefined };
     const id = this.nextId++;
-    return new Promise((resolve) => {
+    const cancel = () => {
+      if (!this.dead && this.pending.has(id)) this.worker.postMessage({ type: 'cancel', id } satisfies ParseWorkerRequest);
+    };
+    const reply = new Promise<ParseWorkerReply | undefined>((resolve) => {
       this.pending.set(id, resolve);
       this.worker.ref();
       this.worker.postMessage({ ...request, id } as ParseWorkerRequest, transfer);
@@ -206,6 +262,13 @@ class ParseWorker {
         void this.worker.terminate();
       }
     });
+    return { reply, cancel };
+  }
+
+  recycle(columns: Float64Array[]): void {
+    if (this.dead || columns.length === 0) return;
+    const buffers = [...new Set(columns.map((column) => column.buffer as ArrayBuffer))];
+    this.worker.postMessage({ type: 'recycle', columns } satisfies ParseWorkerRequest, buffers);
   }
 
   stop(): void {

@@ -33,6 +33,16 @@ export type ParseWorkerRequest =
       /** Whole lines of metrics.csv, from a group boundary on (lightningParts.ts), the first row starting a (step, epoch) group. */
       bytes: Uint8Array;
     }
+  | {
+      /** Columns of earlier replies, copied out and given back: the worker's next parts fill them (no reply). */
+      type: 'recycle';
+      columns: Float64Array[];
+    }
+  | {
+      /** The part asked for as `id` is no longer wanted (a part asked for ahead that the next read did not match): stop and reply 'failed'. */
+      type: 'cancel';
+      id: number;
+    }
   | { type: 'stop' };
 
 export type ParseWorkerReply =
@@ -71,6 +81,8 @@ export type ParseWorkerReply =
       rows: number;
       groupKey: string | null;
       group: Array<[number, string[]]>;
+      /** The request's bytes, given back for the requesting thread's read buffers. */
+      bytes: Uint8Array;
       /** Some row's step was not a number, so its step is its row index, which only the requesting thread knows: that thread parses the part again. */
       usedRowIndexStep: boolean;
       problems: PartProblem[];

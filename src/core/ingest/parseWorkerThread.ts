@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { parseLightningPart } from './lightningParts';
 import { readMetricPart } from './mlflowMetricParts';
 import type { ParseWorkerReply, ParseWorkerRequest } from './parseWorkerProtocol';
+import { adoptTransferred } from './series';
 
 const port = parentPort;
 if (!port) throw new Error('parseWorkerThread.js runs as a worker thread');
@@ -13,16 +14,25 @@ type PartReply = Exclude<ParseWorkerReply, { type: 'failed' }>;
 /** A part's reply as the parsing code makes it: the id and timing are added here. */
 type PartResult = PartReply extends infer R ? (R extends PartReply ? Omit<R, 'id' | 'elapsedMs'> : never) : never;
 
+/** Parts being parsed, to be cancelled by id. */
+const running = new Map<number, AbortController>();
+
 port.on('message', (request: ParseWorkerRequest) => {
   switch (request.type) {
     case 'stop':
       process.exit(0);
       break;
     case 'mlflow-metric-part':
-      void answer(request.id, () => readMetricPart(request.file, request.dev, request.ino, request.from, request.maxBytes ?? Infinity));
+      void answer(request.id, (signal) => readMetricPart(request.file, request.dev, request.ino, request.from, request.maxBytes ?? Infinity, signal));
+      break;
+    case 'cancel':
+      running.get(request.id)?.abort();
       break;
     case 'lightning-rows':
       void answer(request.id, async () => parseLightningPart(request.file, request.header, request.bytes));
+      break;
+    case 'recycle':
+      adoptTransferred(request.columns);
       break;
     default: {
       const unknown: never = request;
@@ -31,14 +41,18 @@ port.on('message', (request: ParseWorkerRequest) => {
   }
 });
 
-async function answer(id: number, work: () => Promise<PartResult | 'replaced'>): Promise<void> {
+async function answer(id: number, work: (signal: AbortSignal) => Promise<PartResult | 'replaced'>): Promise<void> {
   const started = performance.now();
+  const controller = new AbortController();
+  running.set(id, controller);
   let reply: ParseWorkerReply;
   try {
-    const result = await work();
+    const result = await work(controller.signal);
     reply = result === 'replaced' ? { type: 'failed', id, message: 'the file was replaced', replaced: true } : ({ ...result, id, elapsedMs: performance.now() - started } as PartReply);
   } catch (error) {
     reply = { type: 'failed', id, message: error instanceof Error ? error.message : String(error), replaced: false };
+  } finally {
+    running.delete(id);
   }
   port!.postMessage(reply, transferablesOf(reply));
 }
@@ -55,6 +69,7 @@ function transferablesOf(reply: ParseWorkerReply): ArrayBuffer[] {
       break;
     case 'lightning-rows':
       for (const [, steps, values, walls] of reply.series) views.push(steps, values, walls);
+      views.push(reply.bytes);
       break;
     default: {
       const unknown: never = reply;

@@ -56,6 +56,14 @@ class ColumnPool {
     this.heldBytes += whole;
   }
 
+  /** Takes in a column another thread transferred here (no one else holds it), if its size is one the pool hands out. */
+  adopt(column: Float64Array): void {
+    const capacity = column.buffer.byteLength / 8;
+    if (capacity < POOLED_CAPACITY || !Number.isInteger(Math.log2(capacity)) || column.buffer instanceof SharedArrayBuffer) return;
+    this.ours.add(column.buffer);
+    this.give(column);
+  }
+
   clear(): void {
     this.free.clear();
     this.heldBytes = 0;
@@ -116,6 +124,14 @@ class BytePool {
     this.heldBytes += size;
   }
 
+  /** Takes in a buffer another thread transferred here (no one else holds it), if its size is one the pool hands out. */
+  adopt(buffer: Uint8Array): void {
+    const size = buffer.buffer.byteLength;
+    if (size < POOLED_BYTES || !Number.isInteger(Math.log2(size)) || buffer.buffer instanceof SharedArrayBuffer) return;
+    this.ours.add(buffer.buffer);
+    this.give(buffer);
+  }
+
   clear(): void {
     this.free.clear();
     this.heldBytes = 0;
@@ -129,9 +145,30 @@ export function takeReadBuffer(minimum: number): Buffer {
   return bytePool.take(minimum);
 }
 
+/**
+ * takeReadBuffer, but always with an ArrayBuffer of its own, so that it may
+ * be transferred to another thread (a small Buffer.allocUnsafe shares Node's
+ * slab with other Buffers).
+ */
+export function takeTransferableBuffer(minimum: number): Uint8Array {
+  return minimum >= POOLED_BYTES ? bytePool.take(minimum) : new Uint8Array(minimum);
+}
+
 /** Gives back a buffer from takeReadBuffer (or a view of one) once nothing refers to its bytes any more. */
 export function giveReadBuffer(buffer: Uint8Array): void {
   bytePool.give(buffer);
+}
+
+/**
+ * Takes columns and read buffers that another thread's pools handed out and
+ * then transferred here (the parse worker's points, a part's bytes coming
+ * back) into this thread's pools, so that they serve later reads instead of
+ * piling up for the garbage collector. Sizes the pools never hand out are
+ * left to it.
+ */
+export function adoptTransferred(columns: readonly Float64Array[], buffers: readonly Uint8Array[] = []): void {
+  for (const column of columns) columnPool.adopt(column);
+  for (const buffer of buffers) bytePool.adopt(buffer);
 }
 
 /** Drops the pools' free columns and buffers (at the end of an ingest). */

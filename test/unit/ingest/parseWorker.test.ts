@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ProblemLog, readMetricFile } from '../../../src/core/ingest/mlflowMetricFile';
-import { readMetricFileInParts, readMetricPart } from '../../../src/core/ingest/mlflowMetricParts';
+import { partsAheadCounts, readMetricFileInParts, readMetricPart } from '../../../src/core/ingest/mlflowMetricParts';
 import { endParseWorkerAfterNextRequest, parsePartOnWorker, parseWorkerCounts, parseWorkerRunning, stopParseWorker } from '../../../src/core/ingest/parseWorker';
 import type { FileCursor } from '../../../src/core/ingest/types';
 import { corpusDir } from '../../support/fixtures';
@@ -114,9 +114,45 @@ test('a small file whose head hash reaches past the split hashes its whole head,
 test('slices that resume at a cursor are split the same way, and their cursors equal one thread\'s', async () => {
   const file = path.join(tempRoot(), 'loss');
   fs.writeFileSync(file, metricLines(4000).join('\n') + '\n');
+  const takenBefore = partsAheadCounts.taken;
   const reads = await assertSameBothWays(file, 17_000);
   assert.ok(reads.length >= 5, `read in ${reads.length} slices`);
   assert.equal(reads.reduce((n, r) => n + r.values.length, 0), 4000);
+  // Each slice but the first (and the last, which the file's end cuts short) found its worker part asked for ahead.
+  assert.ok(partsAheadCounts.taken - takenBefore >= reads.length - 2, `${partsAheadCounts.taken - takenBefore} parts taken ahead in ${reads.length} slices`);
+});
+
+test('a part asked for ahead is not taken when the file changed, the next read starts elsewhere, or the worker was stopped', async () => {
+  const file = path.join(tempRoot(), 'loss');
+  const lines = metricLines(4000);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  const slice = async (cursor: FileCursor | undefined, read = readMetricFileInParts) => {
+    const problems = new ProblemLog(file);
+    return plain(await read(file, problems, cursor, undefined, 20_000), problems);
+  };
+
+  // The file grew after the first slice: the second slice is read afresh, and equals one thread's read of it.
+  const first = await slice(undefined);
+  fs.appendFileSync(file, `${lines[0]}\n`);
+  const cancelledBefore = partsAheadCounts.cancelled;
+  const takenBefore = partsAheadCounts.taken;
+  assert.deepEqual(await slice(first.cursor), await slice(first.cursor, readMetricFile));
+  assert.equal(partsAheadCounts.cancelled, cancelledBefore + 1);
+  assert.equal(partsAheadCounts.taken, takenBefore);
+
+  // The same slice twice (the second is not the one asked for): each cancels the part asked for
+  // after the read before it, and the two are alike.
+  const again = await slice(undefined);
+  const repeated = await slice(undefined);
+  assert.deepEqual(repeated, again);
+  assert.equal(partsAheadCounts.cancelled, cancelledBefore + 3);
+
+  // A stopped worker takes its parts with it; the next read asks the new worker.
+  stopParseWorker();
+  const afterStop = await slice(repeated.cursor);
+  assert.deepEqual(afterStop, await slice(repeated.cursor, readMetricFile));
+  assert.equal(partsAheadCounts.taken, takenBefore);
+  assert.equal(partsAheadCounts.cancelled, cancelledBefore + 3, 'the stopped worker\'s part was forgotten, not cancelled by a read');
 });
 
 test('problems in both parts keep their line numbers, counts past the kept few add up, NaN and infinities stay data', async () => {
