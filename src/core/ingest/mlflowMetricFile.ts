@@ -149,8 +149,10 @@ export class MetricLineParser {
     readonly problems: ProblemLog,
     /** Points expected (a hint for the first allocation). */
     expected = 0,
+    /** Where the points go (a builder that goes on after this parser); a new one otherwise. */
+    points?: SeriesBuilder,
   ) {
-    this.points = new SeriesBuilder(expected);
+    this.points = points ?? new SeriesBuilder(expected);
   }
 
   /**
@@ -317,6 +319,17 @@ interface MetricReadOptions {
    * (parseWorker.ts) does not know the column count that decides it.
    */
   leaveUnfinished?: boolean;
+  /**
+   * Bytes to size the points' columns for (default: this read's). A part of
+   * a split read sizes them for the whole read, so that every part's columns
+   * are of one pooled size and the pools reuse them instead of keeping
+   * columns of several sizes.
+   */
+  sizeFor?: number;
+  /** Push the points into this builder, which the caller finishes (the result's series is then empty). */
+  into?: SeriesBuilder;
+  /** Finish the columns without trimming them (views of the pooled columns, to be given back whole). */
+  untrimmed?: boolean;
 }
 
 /**
@@ -356,7 +369,7 @@ export async function readMetricFile(
     // Where this read means to stop; moved on only to finish a first line.
     let limit = maxBytes === Infinity ? size : Math.min(size, offset + Math.max(1, Math.floor(maxBytes)));
     // About 40 bytes a line ("1700000000000 0.123456789 1234\n"): one allocation for most files.
-    const parser = new MetricLineParser(problems, Math.min(limit - offset, METRIC_CHUNK_BYTES * 8) / 36);
+    const parser = new MetricLineParser(problems, Math.min(options.sizeFor ?? limit - offset, METRIC_CHUNK_BYTES * 8) / 36, options.into);
     if (resume && resumeState) {
       parser.columns = resumeState.columns;
       parser.lines = resumeState.lines;
@@ -486,7 +499,7 @@ export async function readMetricFile(
           ? headHashOf(head.subarray(0, headLength))
           : await headHashOfHandle(handle, cursorSize);
     return {
-      series: parser.points.finish(),
+      series: options.into ? emptySeries() : parser.points.finish(!options.untrimmed),
       cursor: { path: file, size: cursorSize, mtimeMs: stat.mtimeMs, offset: position, headHash, state },
       conflict: false,
       ...(unfinished ? { unfinished } : {}),

@@ -21,7 +21,7 @@ import {
 } from './mlflowMetricFile';
 import { currentParseWorker, onParseWorkerStop, recycleOnWorker, shouldSplitRead, splitBalance, startPartOnWorker, type PartRequest, type SplitBalance, type StartedPart } from './parseWorker';
 import type { ParseWorkerReply, PartProblem } from './parseWorkerProtocol';
-import { recycleSeries, SeriesBuilder, type Float64Series } from './series';
+import { recycleSeries, SeriesBuilder } from './series';
 import type { FileCursor } from './types';
 
 type WorkerPart = Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>;
@@ -95,9 +95,11 @@ export async function readMetricFileInParts(
 
     const started = performance.now();
     if (ahead) balance.headStartMs = started - ahead.askedAt;
+    // One builder for the whole read: this part's points, then the worker's (or this thread's rest) appended.
+    const points = new SeriesBuilder((limit - start) / 36 + 1);
     let first: MetricFileRead;
     try {
-      first = await readMetricFile(file, problems, resume, signal, split - start, { handle });
+      first = await readMetricFile(file, problems, resume, signal, split - start, { handle, into: points });
     } catch (error) {
       dropPart(second); // cancelled or unreadable: the worker's part is not wanted either
       throw error;
@@ -105,19 +107,20 @@ export async function readMetricFileInParts(
     const firstMs = performance.now() - started;
     if (first.conflict) {
       dropPart(second);
+      recycleSeries([points.finish()]);
       return first;
     }
     const secondPart = first.cursor.offset === split ? await second.reply : (dropPart(second), undefined);
     if (secondPart?.type === 'mlflow-metric-part') {
       balance.record(split - start, firstMs, secondPart.offset - split, secondPart.elapsedMs);
-      const joined = await joinWorkerPart(file, first, secondPart, problems, handle);
+      const joined = await joinWorkerPart(file, first, points, secondPart, problems, handle);
       await askNextPartAhead(file, identity, handle, joined.cursor.offset, largestBudget, balance);
       return joined;
     }
 
     // This thread reads on from where its part ended, as the next slice would have.
-    const rest = await readMetricFile(file, problems, first.cursor, signal, maxBytes === Infinity ? Infinity : Math.max(1, limit - first.cursor.offset), { handle });
-    return { ...rest, series: concatenate(first.series, rest.series) };
+    const rest = await readMetricFile(file, problems, first.cursor, signal, maxBytes === Infinity ? Infinity : Math.max(1, limit - first.cursor.offset), { handle, into: points });
+    return { ...rest, series: points.finish() };
   } finally {
     await handle.close();
   }
@@ -208,7 +211,14 @@ async function lineStartAfter(handle: fs.promises.FileHandle, middle: number, li
 }
 
 /** The first part's read joined with the worker's: the lines before the split settle line numbers, the column count and the unfinished last line. */
-async function joinWorkerPart(file: string, first: MetricFileRead, second: WorkerPart, problems: ProblemLog, handle: fs.promises.FileHandle): Promise<MetricFileRead> {
+async function joinWorkerPart(
+  file: string,
+  first: MetricFileRead,
+  points: SeriesBuilder,
+  second: WorkerPart,
+  problems: ProblemLog,
+  handle: fs.promises.FileHandle,
+): Promise<MetricFileRead> {
   const before = metricStateOf(first.cursor)!;
   for (const [line, message] of second.problems) {
     if (line === 0) problems.add(message);
@@ -218,10 +228,7 @@ async function joinWorkerPart(file: string, first: MetricFileRead, second: Worke
 
   const lines = before.lines + second.lines;
   const columns = before.columns !== 0 ? before.columns : second.columns;
-  const builder = new SeriesBuilder(first.series.values.length + second.values.length + 1);
-  builder.append(first.series);
-  builder.append(second);
-  recycleSeries([first.series]);
+  points.append(second);
   recycleOnWorker([second.steps, second.values, second.walls]);
   let tail: string | undefined;
   if (second.unfinished) {
@@ -230,7 +237,7 @@ async function joinWorkerPart(file: string, first: MetricFileRead, second: Worke
     finisher.columns = columns;
     finisher.lines = lines;
     tail = finisher.finish(second.unfinished, 0, second.unfinished.length);
-    builder.append(finisher.points.finish());
+    points.append(finisher.points.finish());
   }
 
   const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns, lines, cr: second.cr };
@@ -242,19 +249,10 @@ async function joinWorkerPart(file: string, first: MetricFileRead, second: Worke
   // The first part hashed at most its own bytes; a head that reaches past the split is hashed whole.
   const headHash = first.cursor.size >= HEAD_BYTES || second.size <= first.cursor.size ? first.cursor.headHash : await headHashOfHandle(handle, second.size);
   return {
-    series: builder.finish(),
+    series: points.finish(),
     cursor: { path: file, size: second.size, mtimeMs: second.mtimeMs, offset: second.offset, headHash, state },
     conflict: false,
   };
-}
-
-function concatenate(first: Float64Series, second: Float64Series): Float64Series {
-  if (second.values.length === 0) return first;
-  const builder = new SeriesBuilder(first.values.length + second.values.length);
-  builder.append(first);
-  builder.append(second);
-  recycleSeries([first, second]);
-  return builder.finish();
 }
 
 /**
@@ -277,7 +275,8 @@ export async function readMetricPart(
     const log = new PartProblemLog(file);
     const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: 0, lines: 0, cr: false };
     const at: FileCursor = { path: file, size: from, mtimeMs: 0, offset: from, headHash: '', state };
-    const read = await readMetricFile(file, log, at, signal, maxBytes, { handle, leaveUnfinished: true });
+    // Columns of the size a whole slice's would be (see sizeFor): one pooled size for every part.
+    const read = await readMetricFile(file, log, at, signal, maxBytes, { handle, leaveUnfinished: true, sizeFor: Infinity, untrimmed: true });
     const after = metricStateOf(read.cursor)!;
     return {
       type: 'mlflow-metric-part',

@@ -5,10 +5,15 @@ import { parentPort } from 'node:worker_threads';
 import { parseLightningPart } from './lightningParts';
 import { readMetricPart } from './mlflowMetricParts';
 import type { ParseWorkerReply, ParseWorkerRequest } from './parseWorkerProtocol';
-import { adoptTransferred } from './series';
+import { adoptTransferred, limitPools } from './series';
 
 const port = parentPort;
 if (!port) throw new Error('parseWorkerThread.js runs as a worker thread');
+
+// Two parts' columns (one being parsed, one asked for ahead) and their read buffers: what flat memory needs here.
+const WORKER_POOL_COLUMN_BYTES = 24 * 1024 * 1024;
+const WORKER_POOL_READ_BYTES = 16 * 1024 * 1024;
+limitPools(WORKER_POOL_COLUMN_BYTES, WORKER_POOL_READ_BYTES);
 
 type PartReply = Exclude<ParseWorkerReply, { type: 'failed' }>;
 /** A part's reply as the parsing code makes it: the id and timing are added here. */

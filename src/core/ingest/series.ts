@@ -17,7 +17,7 @@ const MIN_CAPACITY = 16;
 /** Columns this big or bigger (elements) come from the pool: a power of two, so sizes repeat. */
 const POOLED_CAPACITY = 4096;
 /** Free columns the pool keeps at most, in bytes; more go to the garbage collector. */
-const POOL_LIMIT_BYTES = 96 * 1024 * 1024;
+let poolLimitBytes = 96 * 1024 * 1024;
 
 /**
  * Free Float64Array columns by capacity. Only arrays it allocated come back
@@ -47,7 +47,7 @@ class ColumnPool {
   give(column: ArrayLike<number>): void {
     if (!(column instanceof Float64Array) || !this.ours.has(column.buffer)) return;
     const whole = column.buffer.byteLength;
-    if (this.heldBytes + whole > POOL_LIMIT_BYTES) return;
+    if (this.heldBytes + whole > poolLimitBytes) return;
     const capacity = whole / 8;
     let list = this.free.get(capacity);
     if (!list) this.free.set(capacity, (list = []));
@@ -88,7 +88,7 @@ export function recycleSeries(series: Iterable<MetricSeriesData>): void {
 /** Read buffers this big or bigger come from the byte pool (a power of two). */
 const POOLED_BYTES = 64 * 1024;
 /** Free read buffers the pool keeps at most. */
-const BYTE_POOL_LIMIT = 64 * 1024 * 1024;
+let bytePoolLimit = 64 * 1024 * 1024;
 
 /**
  * Read buffers (a file's window, a slice of lines) by size, the same way:
@@ -116,7 +116,7 @@ class BytePool {
   give(buffer: Uint8Array): void {
     if (!this.ours.has(buffer.buffer)) return;
     const size = buffer.buffer.byteLength;
-    if (this.heldBytes + size > BYTE_POOL_LIMIT) return;
+    if (this.heldBytes + size > bytePoolLimit) return;
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     if (list.some((free) => free.buffer === buffer.buffer)) return;
@@ -169,6 +169,16 @@ export function giveReadBuffer(buffer: Uint8Array): void {
 export function adoptTransferred(columns: readonly Float64Array[], buffers: readonly Uint8Array[] = []): void {
   for (const column of columns) columnPool.adopt(column);
   for (const buffer of buffers) bytePool.adopt(buffer);
+}
+
+/**
+ * Lowers what this thread's pools keep (the parse worker, which holds one
+ * part's columns and read buffers at a time, and a part asked for ahead,
+ * needs far less than the ingest's own thread).
+ */
+export function limitPools(columnBytes: number, readBytes: number): void {
+  poolLimitBytes = columnBytes;
+  bytePoolLimit = readBytes;
 }
 
 /** Drops the pools' free columns and buffers (at the end of an ingest). */
@@ -236,14 +246,16 @@ export class SeriesBuilder {
   }
 
   /**
-   * The points so far, as views of exactly `length` points (no copy). The
-   * builder gives its columns up with them: it is empty afterwards.
+   * The points so far, as views of exactly `length` points (a copy only when
+   * trimming a mostly empty column). The builder gives its columns up with
+   * them: it is empty afterwards.
    */
-  finish(): Float64Series {
+  finish(trimmed = true): Float64Series {
     const n = this.length;
     // Mostly full: a view. Mostly empty (a big reservation, few points): a copy, and the big one goes back.
+    // Untrimmed: always a view (for columns that go back to a pool whole once read).
     const trim = (column: Float64Array) => {
-      if (n * 2 >= column.length) return column.subarray(0, n);
+      if (!trimmed || n * 2 >= column.length) return column.subarray(0, n);
       const copy = column.slice(0, n);
       columnPool.give(column);
       return copy;
