@@ -1,10 +1,12 @@
 // Test-side helpers for the log readers: build small trees on disk, discover
 // and read them through a reader's public interface, and summarise series
 // independently of the reader's own code.
+import { after, afterEach, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeTempDir } from '../../support/fixtures';
+import { stopParseWorker } from '../../../src/core/ingest/parseWorker';
 import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
 import type { FormatReader, MetricSeriesData, ParsedRun, ParsedSource, SourceCandidate } from '../../../src/core/ingest/types';
 
@@ -88,4 +90,19 @@ export function flattenExpected(value: unknown, prefix = ''): Record<string, str
   if (!prefix) return out;
   out[prefix] = Array.isArray(value) ? JSON.stringify(value) : value === null ? 'null' : String(value);
   return out;
+}
+
+/**
+ * For the test file that calls it: every read that can be split is split
+ * onto the parse worker (RUNLENS_PARSE_WORKER=worker, small reads too), the
+ * worker is stopped after each test, and the mode is put back at the end.
+ */
+export function splitEveryReadInThisFile(): void {
+  const previousMode = process.env.RUNLENS_PARSE_WORKER;
+  before(() => (process.env.RUNLENS_PARSE_WORKER = 'worker'));
+  after(() => {
+    if (previousMode === undefined) delete process.env.RUNLENS_PARSE_WORKER;
+    else process.env.RUNLENS_PARSE_WORKER = previousMode;
+  });
+  afterEach(() => stopParseWorker());
 }

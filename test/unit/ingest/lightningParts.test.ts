@@ -5,23 +5,17 @@
 // line number, for whole reads, slices and appends, damaged rows, and when the
 // worker cannot take its part. The rows are the corpus's real CSVLogger rows,
 // repeated with later steps until the file is big enough to split.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lightningReader } from '../../../src/core/ingest/lightning';
-import { endParseWorkerAfterNextRequest, parseWorkerCounts, stopParseWorker } from '../../../src/core/ingest/parseWorker';
+import { endParseWorkerAfterNextRequest, parseWorkerCounts } from '../../../src/core/ingest/parseWorker';
 import type { FileCursor, ParsedSource, SourceCandidate } from '../../../src/core/ingest/types';
 import { corpusDir } from '../../support/fixtures';
-import { discoverUnder, tempRoot } from './helpers';
+import { discoverUnder, splitEveryReadInThisFile, tempRoot } from './helpers';
 
-const previousMode = process.env.RUNLENS_PARSE_WORKER;
-before(() => (process.env.RUNLENS_PARSE_WORKER = 'worker'));
-after(() => {
-  if (previousMode === undefined) delete process.env.RUNLENS_PARSE_WORKER;
-  else process.env.RUNLENS_PARSE_WORKER = previousMode;
-});
-afterEach(() => stopParseWorker());
+splitEveryReadInThisFile();
 
 const CORPUS_CSV = 'logs/lightning-csv/sparse-train-val-rows/lightning_logs/version_0/metrics.csv';
 

@@ -5,7 +5,7 @@
 // slices that resume at a cursor, and when the worker cannot take its part.
 // The lines are the corpus's real MLflow metric lines, made long enough to
 // split and damaged in the ways real files are.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,15 +14,9 @@ import { partsAheadCounts, readMetricFileInParts, readMetricPart } from '../../.
 import { endParseWorkerAfterNextRequest, parsePartOnWorker, parseWorkerCounts, parseWorkerRunning, stopParseWorker } from '../../../src/core/ingest/parseWorker';
 import type { FileCursor } from '../../../src/core/ingest/types';
 import { corpusDir } from '../../support/fixtures';
-import { tempRoot } from './helpers';
+import { splitEveryReadInThisFile, tempRoot } from './helpers';
 
-const previousMode = process.env.RUNLENS_PARSE_WORKER;
-before(() => (process.env.RUNLENS_PARSE_WORKER = 'worker'));
-after(() => {
-  if (previousMode === undefined) delete process.env.RUNLENS_PARSE_WORKER;
-  else process.env.RUNLENS_PARSE_WORKER = previousMode;
-});
-afterEach(() => stopParseWorker());
+splitEveryReadInThisFile();
 
 /** The real metric lines of the corpus's MLflow runs ("timestamp value step"). */
 function corpusMetricLines(): string[] {
