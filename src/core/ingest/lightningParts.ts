@@ -53,7 +53,10 @@ export async function feedRowsInParts(
   const firstMs = performance.now() - started;
   const reply = await second;
   if (reply?.type === 'lightning-rows') adoptTransferred([], [reply.bytes]);
-  if (reply?.type !== 'lightning-rows' || reply.usedRowIndexStep) return lines + table.feedBytes(bytes, split, end, linesBefore + lines, false);
+  if (reply?.type !== 'lightning-rows' || reply.usedRowIndexStep) {
+    if (reply?.type === 'lightning-rows') recycleOnWorker(reply.series.flatMap(([, steps, values, walls]) => [steps, values, walls]));
+    return lines + table.feedBytes(bytes, split, end, linesBefore + lines, false);
+  }
 
   balance!.record(split - start, firstMs, end - split, reply.elapsedMs);
   table.appendPart(

@@ -30,7 +30,7 @@ type WorkerPart = Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>;
 const SPLIT_SEARCH_BYTES = 64 * 1024;
 
 /**
- * The worker's part of the read expected next, asked for as soon as a read
+ * The worker's part of the read of a file expected next, asked for as soon as a read
  * stopped at its budget, so that the worker parses it while the engine
  * writes what this read returned. The next read takes it only if it is that
  * read exactly: same worker, same file (identity, size and modification time
@@ -44,6 +44,8 @@ interface PartAhead {
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;
+  /** Status change time: a rewrite in place whose modification time was put back (rsync -t, touch -r) still changes it. */
+  ctimeNs: bigint;
   start: number;
   maxBytes: number;
   split: number;
@@ -51,7 +53,14 @@ interface PartAhead {
   askedAt: number;
 }
 
-let partAhead: PartAhead | undefined;
+/**
+ * Parts asked for ahead, by file: a run's metric files are read several at a
+ * time, so each file's next read must find its own part, not another's.
+ */
+const partsAhead = new Map<string, PartAhead>();
+
+/** Parts kept asked for ahead at most (a run's big files read in one slice); the oldest goes first. */
+const MAX_PARTS_AHEAD = 4;
 
 /**
  * The largest budget a read was given since the worker started: what the
@@ -88,7 +97,7 @@ export async function readMetricFileInParts(
     } else {
       if (limit - start < 2 || !shouldSplitRead(limit - start)) return await readMetricFile(file, problems, resume, signal, maxBytes, { handle });
       balance = splitBalance('mlflow-metric-part');
-      split = await lineStartAfter(handle, start + Math.floor((limit - start) * (1 - balance.share(limit - start))), limit);
+      split = await lineStartAfter(handle, start, start + Math.floor((limit - start) * (1 - balance.share(limit - start))), limit, size);
       if (split === undefined) return await readMetricFile(file, problems, resume, signal, maxBytes, { handle });
       second = startPartOnWorker(metricPartRequest(file, identity, split, maxBytes === Infinity ? null : limit - split));
     }
@@ -132,9 +141,9 @@ function metricPartRequest(file: string, identity: fs.BigIntStats, from: number,
 
 /** The part asked for ahead if this read is the one it was asked for, else undefined (and it is cancelled). */
 function takePartAhead(file: string, identity: fs.BigIntStats, start: number, maxBytes: number): PartAhead | undefined {
-  const ahead = partAhead;
-  partAhead = undefined;
+  const ahead = partsAhead.get(file);
   if (!ahead) return undefined;
+  partsAhead.delete(file);
   const same =
     ahead.part.worker !== undefined &&
     ahead.part.worker === currentParseWorker() &&
@@ -143,6 +152,7 @@ function takePartAhead(file: string, identity: fs.BigIntStats, start: number, ma
     ahead.ino === identity.ino &&
     ahead.size === identity.size &&
     ahead.mtimeNs === identity.mtimeNs &&
+    ahead.ctimeNs === identity.ctimeNs &&
     ahead.start === start &&
     ahead.maxBytes === maxBytes;
   if (same) {
@@ -162,20 +172,31 @@ function takePartAhead(file: string, identity: fs.BigIntStats, start: number, ma
 async function askNextPartAhead(file: string, identity: fs.BigIntStats, handle: fs.promises.FileHandle, next: number, maxBytes: number, balance: SplitBalance): Promise<void> {
   if (maxBytes === Infinity || next + maxBytes > Number(identity.size) || !shouldSplitRead(maxBytes)) return;
   const limit = next + Math.max(1, Math.floor(maxBytes));
-  const split = await lineStartAfter(handle, next + Math.floor((limit - next) * (1 - balance.share(limit - next, balance.headStartMs))), limit);
+  const split = await lineStartAfter(handle, next, next + Math.floor((limit - next) * (1 - balance.share(limit - next, balance.headStartMs))), limit, Number(identity.size));
   if (split === undefined) return;
-  partAhead = {
+  const replaced = partsAhead.get(file);
+  if (replaced) {
+    partsAhead.delete(file);
+    dropPart(replaced.part);
+  }
+  if (partsAhead.size >= MAX_PARTS_AHEAD) {
+    const [oldest, part] = partsAhead.entries().next().value!;
+    partsAhead.delete(oldest);
+    dropPart(part.part);
+  }
+  partsAhead.set(file, {
     file,
     dev: identity.dev,
     ino: identity.ino,
     size: identity.size,
     mtimeNs: identity.mtimeNs,
+    ctimeNs: identity.ctimeNs,
     start: next,
     maxBytes,
     split,
     part: startPartOnWorker(metricPartRequest(file, identity, split, limit - split)),
     askedAt: performance.now(),
-  };
+  });
 }
 
 /** Gives up a part: the worker stops parsing it, and the columns of a reply that comes anyway go back to it. */
@@ -186,28 +207,39 @@ function dropPart(part: StartedPart): void {
   });
 }
 
-// The ingest ended: the part asked for ahead will not be read (its worker is gone with its columns).
+// The ingest ended: the parts asked for ahead will not be read (their worker is gone with their columns).
 onParseWorkerStop(() => {
-  partAhead = undefined;
+  partsAhead.clear();
   largestBudget = 0;
 });
 
 /**
- * The start of the first line that begins at or after `middle` and before
- * `limit`: the byte after a line feed (a CR alone is not looked for, so a
- * file with old Mac line breaks is read whole). Undefined when there is none
- * within SPLIT_SEARCH_BYTES.
+ * The start of the first line that begins at or after `middle` (after
+ * `start`) and before `limit`: the byte after a line feed (a CR alone is not
+ * looked for, so a file with old Mac line breaks is read whole). When the
+ * read stops at its budget (`limit` before the file's `size`), a line must
+ * also end before `limit` after it: otherwise the second part could only
+ * make progress by reading past the budget, where one read would have
+ * stopped at the split. Undefined when there is no such line within
+ * SPLIT_SEARCH_BYTES.
  */
-async function lineStartAfter(handle: fs.promises.FileHandle, middle: number, limit: number): Promise<number | undefined> {
+async function lineStartAfter(handle: fs.promises.FileHandle, start: number, middle: number, limit: number, size: number): Promise<number | undefined> {
   const from = middle - 1;
   const length = Math.min(SPLIT_SEARCH_BYTES, limit - from);
-  if (from < 0 || length <= 0) return undefined;
+  if (from < start || length <= 0) return undefined;
   const probe = Buffer.allocUnsafe(length);
   const { bytesRead } = await handle.read(probe, 0, length, from);
-  const lineFeed = probe.subarray(0, bytesRead).indexOf(0x0a);
+  const bytes = probe.subarray(0, bytesRead);
+  const lineFeed = bytes.indexOf(0x0a);
   if (lineFeed < 0) return undefined;
   const split = from + lineFeed + 1;
-  return split < limit ? split : undefined;
+  if (split <= start || split >= limit) return undefined;
+  if (limit < size) {
+    // A line break (LF, or a CR the parser also ends lines on) in [split, limit), among the bytes probed.
+    const after = bytes.subarray(lineFeed + 1, Math.min(bytesRead, limit - from));
+    if (after.indexOf(0x0a) < 0 && after.indexOf(0x0d) < 0) return undefined;
+  }
+  return split;
 }
 
 /** The first part's read joined with the worker's: the lines before the split settle line numbers, the column count and the unfinished last line. */

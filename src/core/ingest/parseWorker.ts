@@ -232,6 +232,7 @@ class ParseWorker {
       resolve(reply);
     });
     worker.on('error', () => this.die());
+    worker.on('messageerror', () => this.die());
     worker.on('exit', () => this.die());
     worker.unref(); // only a part being parsed keeps the process alive
   }
@@ -256,7 +257,15 @@ class ParseWorker {
     const reply = new Promise<ParseWorkerReply | undefined>((resolve) => {
       this.pending.set(id, resolve);
       this.worker.ref();
-      this.worker.postMessage({ ...request, id } as ParseWorkerRequest, transfer);
+      try {
+        this.worker.postMessage({ ...request, id } as ParseWorkerRequest, transfer);
+      } catch {
+        // Not sent (a message that cannot be cloned): the caller parses the part itself.
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+        resolve(undefined);
+        return;
+      }
       if (endAfterNextRequest) {
         endAfterNextRequest = false;
         void this.worker.terminate();
@@ -266,9 +275,15 @@ class ParseWorker {
   }
 
   recycle(columns: Float64Array[]): void {
-    if (this.dead || columns.length === 0) return;
-    const buffers = [...new Set(columns.map((column) => column.buffer as ArrayBuffer))];
-    this.worker.postMessage({ type: 'recycle', columns } satisfies ParseWorkerRequest, buffers);
+    // A detached column (given back already) has nothing left to give.
+    const live = columns.filter((column) => column.buffer.byteLength > 0);
+    if (this.dead || live.length === 0) return;
+    const buffers = [...new Set(live.map((column) => column.buffer as ArrayBuffer))];
+    try {
+      this.worker.postMessage({ type: 'recycle', columns: live } satisfies ParseWorkerRequest, buffers);
+    } catch {
+      // Not sent: the columns go to the garbage collector instead.
+    }
   }
 
   stop(): void {

@@ -253,3 +253,33 @@ test('RUNLENS_PARSE_WORKER=thread keeps every read whole on this thread', async 
     process.env.RUNLENS_PARSE_WORKER = 'worker';
   }
 });
+
+test('a budget that ends inside a long line is kept: the split only lands where the second part can stop within it', async () => {
+  // Ten short lines, one 230-byte line that a 300-byte budget cuts, then more: one read stops after the ten.
+  const file = path.join(tempRoot(), 'loss');
+  const short = Array.from({ length: 10 }, (_, i) => `${1700000000000 + i} 0.5 ${i}`);
+  const long = `1700000000099 0.${'1'.repeat(200)} 99`;
+  fs.writeFileSync(file, [...short, long, ...metricLines(50)].join('\n') + '\n');
+  const { oneThread, twoParts } = await readBothWays(file, 300);
+  assert.equal(oneThread[0].values.length, 10);
+  assert.equal(oneThread[0].cursor.offset, Buffer.byteLength(short.join('\n') + '\n'));
+  assert.deepEqual(twoParts, oneThread);
+});
+
+test('a part asked for ahead is not taken after a same-size rewrite in place whose modification time was put back', async () => {
+  const file = path.join(tempRoot(), 'loss');
+  const lines = Array.from({ length: 400 }, (_, i) => `${1700000000000 + i} 0.500 ${i}`);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  fs.utimesSync(file, 1700000000, 1700000000);
+  const first = await readMetricFileInParts(file, new ProblemLog(file), undefined, undefined, 3000);
+  // rsync --inplace -t, touch -r: every value rewritten, same size, the old mtime restored. Only the ctime tells.
+  fs.writeFileSync(file, lines.map((line) => line.replace(' 0.500 ', ' 0.999 ')).join('\n') + '\n');
+  fs.utimesSync(file, 1700000000, 1700000000);
+  const takenBefore = partsAheadCounts.taken;
+  const problems = new ProblemLog(file);
+  const second = plain(await readMetricFileInParts(file, problems, first.cursor, undefined, 3000), problems);
+  const expected = new ProblemLog(file);
+  assert.deepEqual(second, plain(await readMetricFile(file, expected, first.cursor, undefined, 3000), expected));
+  assert.ok(second.values.every((value) => value === 0.999));
+  assert.equal(partsAheadCounts.taken, takenBefore);
+});
