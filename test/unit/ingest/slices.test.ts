@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
 import { ingestPaths, type IngestOptions, type IngestSummary } from '../../../src/core/ingest/engine';
+import { partsAheadCounts } from '../../../src/core/ingest/mlflowMetricParts';
+import { parseWorkerRunning } from '../../../src/core/ingest/parseWorker';
 import { ALL_READERS } from '../../../src/core/ingest/registry';
 import { EventFileWriter, eventFileName } from '../../../src/core/ingest/tensorboard/writer';
 import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
@@ -285,6 +287,33 @@ describe('a run spanning many slices', () => {
       const root = tempRoot();
       write(root);
       await assertSlicesEqualOneRead(root, [64 * 1024], format);
+    });
+  }
+
+  for (const [format, write] of [
+    ['mlflow', (root: string) => writeBigMlflow(root, 20_000)],
+    ['lightning', (root: string) => writeBigLightning(root, 20_000)],
+  ] as const) {
+    test(`${format}: every read split onto the parse worker, slices of 64 KiB store what one read on one thread does, and the ingest stops the worker`, async () => {
+      const root = tempRoot();
+      write(root);
+      const previousMode = process.env.RUNLENS_PARSE_WORKER;
+      try {
+        process.env.RUNLENS_PARSE_WORKER = 'thread';
+        const once = await ingestWith(root, { sliceBytes: Number.MAX_SAFE_INTEGER });
+        const expected = snapshot(once.store);
+        once.store.close();
+        process.env.RUNLENS_PARSE_WORKER = 'worker';
+        const takenBefore = partsAheadCounts.taken;
+        const split = await ingestWith(root, { sliceBytes: 64 * 1024 });
+        assertSameStore(snapshot(split.store), expected, `${format} split onto the parse worker`);
+        assert.equal(parseWorkerRunning(), false, 'the ingest stopped its parse worker');
+        if (format === 'mlflow') assert.ok(partsAheadCounts.taken > takenBefore, 'slices took parts parsed ahead while the one before was written');
+        split.store.close();
+      } finally {
+        if (previousMode === undefined) delete process.env.RUNLENS_PARSE_WORKER;
+        else process.env.RUNLENS_PARSE_WORKER = previousMode;
+      }
     });
   }
 
