@@ -5,7 +5,9 @@
 // have returned. Anything that keeps the worker's part from counting (no
 // worker, the worker died or failed, the file was replaced at its path, the
 // first part did not end at the split) makes this thread read on from where
-// its part ended, as a later slice would.
+// its part ended, as a later slice would. When a read stops at its budget,
+// the worker's part of the file's next read is asked for at once (PartAhead),
+// so that the worker parses while the engine writes.
 import * as fs from 'node:fs';
 import { HEAD_BYTES } from './fileCursor';
 import {
@@ -30,13 +32,14 @@ type WorkerPart = Extract<ParseWorkerReply, { type: 'mlflow-metric-part' }>;
 const SPLIT_SEARCH_BYTES = 64 * 1024;
 
 /**
- * The worker's part of the read of a file expected next, asked for as soon as a read
- * stopped at its budget, so that the worker parses it while the engine
- * writes what this read returned. The next read takes it only if it is that
- * read exactly: same worker, same file (identity, size and modification time
- * unchanged since it was asked for), same start and budget. Otherwise it is
- * cancelled. Its range is whole within the file as it was then (start plus
- * budget did not reach the end), so growth cannot change where it ends.
+ * The worker's part of the read of a file expected next, asked for as soon
+ * as a read stopped at its budget, so that the worker parses it while the
+ * engine writes what this read returned. The next read of that file takes it
+ * only if it is that read exactly: same worker, same file (identity, size,
+ * modification and status change times unchanged since it was asked for),
+ * same start and budget. Otherwise it is cancelled. Its range is whole within
+ * the file as it was then (start plus budget did not reach the end), so
+ * growth cannot change where it ends.
  */
 interface PartAhead {
   file: string;
