@@ -52,9 +52,12 @@ export async function feedRowsInParts(
   const lines = table.feedBytes(bytes, start, split, linesBefore, false);
   const firstMs = performance.now() - started;
   const reply = await second;
-  if (reply?.type === 'lightning-rows') adoptTransferred([], [reply.bytes]);
-  if (reply?.type !== 'lightning-rows' || reply.usedRowIndexStep) {
-    if (reply?.type === 'lightning-rows') recycleOnWorker(reply.series.flatMap(([, steps, values, walls]) => [steps, values, walls]));
+  if (reply?.type !== 'lightning-rows') return lines + table.feedBytes(bytes, split, end, linesBefore + lines, false);
+  // The part's bytes come back to this thread's pool, its columns (once copied) to the worker's.
+  adoptTransferred([], [reply.bytes]);
+  const columns = reply.series.flatMap(([, steps, values, walls]) => [steps, values, walls]);
+  if (reply.usedRowIndexStep) {
+    recycleOnWorker(columns);
     return lines + table.feedBytes(bytes, split, end, linesBefore + lines, false);
   }
 
@@ -63,7 +66,7 @@ export async function feedRowsInParts(
     reply.series.map(([name, steps, values, walls]) => [name, { steps, values, walls }]),
     { rows: reply.rows, groupKey: reply.groupKey, group: reply.group },
   );
-  recycleOnWorker(reply.series.flatMap(([, steps, values, walls]) => [steps, values, walls]));
+  recycleOnWorker(columns);
   const linesAfter = linesBefore + lines;
   for (const [line, message] of reply.problems) {
     if (line === 0) warnings.add(file, message);
@@ -144,7 +147,7 @@ export function parseLightningPart(file: string, header: string[], bytes: Uint8A
   const continuation = table.continuation();
   return {
     type: 'lightning-rows',
-    series: table.resultList().map(([name, points]) => [name, points.steps, points.values, points.walls]),
+    series: Object.entries(table.result()).map(([name, points]) => [name, points.steps, points.values, points.walls]),
     lines,
     rows: continuation.rows,
     groupKey: continuation.groupKey,

@@ -168,11 +168,6 @@ export class LightningTable {
     this.continueFrom({ ...continuation, rows: this.rows + continuation.rows });
   }
 
-  /** The series that got points, by name, in header order (what a part sends back: result() without the record). */
-  resultList(): Array<[name: string, points: Float64Series]> {
-    return Object.entries(this.result());
-  }
-
   /**
    * The data rows in bytes[start, end) (whole lines), line numbers counting
    * on from `linesBefore`. Returns how many lines (line breaks) it consumed.

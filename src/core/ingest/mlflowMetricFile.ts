@@ -319,17 +319,13 @@ interface MetricReadOptions {
    * (parseWorker.ts) does not know the column count that decides it.
    */
   leaveUnfinished?: boolean;
-  /**
-   * Bytes to size the points' columns for (default: this read's). A part of
-   * a split read sizes them for the whole read, so that every part's columns
-   * are of one pooled size and the pools reuse them instead of keeping
-   * columns of several sizes.
-   */
-  sizeFor?: number;
   /** Push the points into this builder, which the caller finishes (the result's series is then empty). */
   into?: SeriesBuilder;
-  /** Finish the columns without trimming them (views of the pooled columns, to be given back whole). */
-  untrimmed?: boolean;
+}
+
+/** Points to size a read's columns for: about 36 bytes a line, at most a 16 MiB slice's worth. */
+export function pointsExpectedIn(bytes: number): number {
+  return Math.min(bytes, METRIC_CHUNK_BYTES * 8) / 36;
 }
 
 /**
@@ -369,7 +365,7 @@ export async function readMetricFile(
     // Where this read means to stop; moved on only to finish a first line.
     let limit = maxBytes === Infinity ? size : Math.min(size, offset + Math.max(1, Math.floor(maxBytes)));
     // About 40 bytes a line ("1700000000000 0.123456789 1234\n"): one allocation for most files.
-    const parser = new MetricLineParser(problems, Math.min(options.sizeFor ?? limit - offset, METRIC_CHUNK_BYTES * 8) / 36, options.into);
+    const parser = new MetricLineParser(problems, pointsExpectedIn(limit - offset), options.into);
     if (resume && resumeState) {
       parser.columns = resumeState.columns;
       parser.lines = resumeState.lines;
@@ -499,7 +495,7 @@ export async function readMetricFile(
           ? headHashOf(head.subarray(0, headLength))
           : await headHashOfHandle(handle, cursorSize);
     return {
-      series: options.into ? emptySeries() : parser.points.finish(!options.untrimmed),
+      series: options.into ? emptySeries() : parser.points.finish(),
       cursor: { path: file, size: cursorSize, mtimeMs: stat.mtimeMs, offset: position, headHash, state },
       conflict: false,
       ...(unfinished ? { unfinished } : {}),

@@ -17,6 +17,7 @@ import {
   ProblemLog,
   headHashOfHandle,
   metricStateOf,
+  pointsExpectedIn,
   readMetricFile,
   type MetricCursorState,
   type MetricFileRead,
@@ -106,9 +107,9 @@ export async function readMetricFileInParts(
     }
 
     const started = performance.now();
-    if (ahead) balance.headStartMs = started - ahead.askedAt;
+    if (ahead) balance.recordHeadStart(started - ahead.askedAt);
     // One builder for the whole read: this part's points, then the worker's (or this thread's rest) appended.
-    const points = new SeriesBuilder((limit - start) / 36 + 1);
+    const points = new SeriesBuilder(pointsExpectedIn(limit - start) + 1);
     let first: MetricFileRead;
     try {
       first = await readMetricFile(file, problems, resume, signal, split - start, { handle, into: points });
@@ -175,7 +176,7 @@ function takePartAhead(file: string, identity: fs.BigIntStats, start: number, ma
 async function askNextPartAhead(file: string, identity: fs.BigIntStats, handle: fs.promises.FileHandle, next: number, maxBytes: number, balance: SplitBalance): Promise<void> {
   if (maxBytes === Infinity || next + maxBytes > Number(identity.size) || !shouldSplitRead(maxBytes)) return;
   const limit = next + Math.max(1, Math.floor(maxBytes));
-  const split = await lineStartAfter(handle, next, next + Math.floor((limit - next) * (1 - balance.share(limit - next, balance.headStartMs))), limit, Number(identity.size));
+  const split = await lineStartAfter(handle, next, next + Math.floor((limit - next) * (1 - balance.share(limit - next, true))), limit, Number(identity.size));
   if (split === undefined) return;
   const replaced = partsAhead.get(file);
   if (replaced) {
@@ -310,14 +311,16 @@ export async function readMetricPart(
     const log = new PartProblemLog(file);
     const state: MetricCursorState = { v: METRIC_STATE_VERSION, columns: 0, lines: 0, cr: false };
     const at: FileCursor = { path: file, size: from, mtimeMs: 0, offset: from, headHash: '', state };
-    // Columns of the size a whole slice's would be (see sizeFor): one pooled size for every part.
-    const read = await readMetricFile(file, log, at, signal, maxBytes, { handle, leaveUnfinished: true, sizeFor: Infinity, untrimmed: true });
+    // Columns of a whole slice's size, finished untrimmed: every part's are of one pooled size, and go back to the pool whole.
+    const points = new SeriesBuilder(pointsExpectedIn(Infinity));
+    const read = await readMetricFile(file, log, at, signal, maxBytes, { handle, leaveUnfinished: true, into: points });
+    const series = points.finish(false);
     const after = metricStateOf(read.cursor)!;
     return {
       type: 'mlflow-metric-part',
-      steps: read.series.steps,
-      values: read.series.values,
-      walls: read.series.walls,
+      steps: series.steps,
+      values: series.values,
+      walls: series.walls,
       lines: after.lines,
       columns: after.columns,
       cr: after.cr,

@@ -128,11 +128,12 @@ export function currentParseWorker(): object | undefined {
 export class SplitBalance {
   private ownMsPerByte: number | undefined;
   private workerMsPerByte: number | undefined;
-  /** How far ahead of this thread's part the worker's part started, last time it did. */
-  headStartMs = 0;
+  /** How far ahead of this thread's part the worker's part started, the last time it was asked for ahead. */
+  private headStartMs = 0;
 
-  /** The worker's share of a read of `bytes` whose part it starts `headStartMs` before this thread starts its own. */
-  share(bytes: number, headStartMs = 0): number {
+  /** The worker's share of a read of `bytes`; `ahead`: its part is asked for ahead, with the last head start it had. */
+  share(bytes: number, ahead = false): number {
+    const headStartMs = ahead ? this.headStartMs : 0;
     const own = this.ownMsPerByte;
     const worker = this.workerMsPerByte;
     // Less than half at first: the worker's first part is parsed cold.
@@ -141,6 +142,11 @@ export class SplitBalance {
     // w = (bytes * own + headStart) / (own + worker).
     const balanced = (bytes * own + headStartMs) / ((own + worker) * bytes);
     return Math.min(MAX_WORKER_SHARE, Math.max(MIN_WORKER_SHARE, balanced));
+  }
+
+  /** Records how long before this thread's part a part asked for ahead started. */
+  recordHeadStart(ms: number): void {
+    this.headStartMs = ms;
   }
 
   /** Records one split read: bytes and milliseconds of this thread's part and of the worker's (its own parsing time). */
@@ -167,7 +173,7 @@ function sharedWorker(): ParseWorker | undefined {
 
 /**
  * The balance of splits of one kind (one per reader) for the current worker:
- * a new worker starts from halves again.
+ * a new worker starts again from FIRST_WORKER_SHARE.
  */
 export function splitBalance(kind: PartRequest['type']): SplitBalance {
   const worker = sharedWorker();
