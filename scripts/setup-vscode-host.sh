@@ -32,12 +32,32 @@ if [[ ! -x "$NODE24/bin/node" ]]; then
   chmod +x "$NODE24/bin/node"
 fi
 
+# The nested install must not see the environment npm hands to scripts when
+# this runs under `npm test`: code-server's postinstall reads the Node version
+# from npm_config_user_agent (which names the outer Node 20) and refuses, and
+# npm_config_* / npm_package_* / NODE would leak the outer project's settings.
+# So it runs in an environment built from scratch: what a shell needs, the
+# proxies and CA file a user may have set, and the registry and cache the outer
+# npm resolved (asked here, where they are still visible).
+registry=$(npm config get registry)
+npm_cache=$(npm config get cache)
+clean_env=(env -i "HOME=$HOME" "PATH=$NODE24/bin:/usr/local/bin:/usr/bin:/bin" "LANG=${LANG:-C.UTF-8}"
+  "TMPDIR=${TMPDIR:-/tmp}" "npm_config_nodedir=$NODE24")
+for name in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY NODE_EXTRA_CA_CERTS SSL_CERT_FILE; do
+  [[ -n "${!name:-}" ]] && clean_env+=("$name=${!name}")
+done
+
 CS="$CACHE/code-server-$CODE_SERVER_VERSION"
 if [[ ! -x "$CS/node_modules/.bin/code-server" ]]; then
   echo "[host-setup] installing code-server $CODE_SERVER_VERSION (2-3 minutes, once)"
   rm -rf "$CS" && mkdir -p "$CS"
-  (cd "$CS" && echo '{"name":"host","private":true}' > package.json &&
-    PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24" \
-      npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >/dev/null)
+  echo '{"name":"host","private":true}' > "$CS/package.json"
+  if ! (cd "$CS" && "${clean_env[@]}" npm install --no-audit --no-fund --loglevel=error \
+      --registry="$registry" --cache="$npm_cache" "code-server@$CODE_SERVER_VERSION" >"$CACHE/code-server-install.log" 2>&1); then
+    tail -n 40 "$CACHE/code-server-install.log" >&2
+    rm -rf "$CS"
+    echo "[host-setup] installing code-server failed (full log: $CACHE/code-server-install.log)" >&2
+    exit 1
+  fi
 fi
 echo "[host-setup] ready: node24=$NODE24/bin/node code-server=$CS/node_modules/.bin/code-server"
