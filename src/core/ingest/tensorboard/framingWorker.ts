@@ -214,6 +214,7 @@ async function read(request: ReadRequest, fd: number, mayReadAhead: boolean): Pr
   // Where the next slice starts, when this read stopped at its budget with more to read
   // (the reader will most likely ask for that read next): it is read ahead.
   let goOnFrom: RecordCursor | undefined;
+  let last: FramingReply;
   try {
     throwIfAbandoned();
     const result = await readRecordRangesFromHandle(handleOf(fd), request.cursor, request.endOffset, request.file, onRecord, {
@@ -223,15 +224,22 @@ async function read(request: ReadRequest, fd: number, mayReadAhead: boolean): Pr
       buffers: sharedBuffers,
     });
     if (mayReadAhead && result.truncated && !stopping) goOnFrom = result.cursor;
-    post({ type: 'done', id: request.id, ...result, readingAhead: goOnFrom !== undefined });
+    last = { type: 'done', id: request.id, ...result, readingAhead: goOnFrom !== undefined };
   } catch (e) {
     const error = e as NodeJS.ErrnoException;
-    post({ type: 'failed', id: request.id, message: e instanceof ReadAbandoned ? 'abandoned' : error.message, code: error.code });
+    last = { type: 'failed', id: request.id, message: e instanceof ReadAbandoned ? 'abandoned' : error.message, code: error.code };
   } finally {
     reading = false;
-    if (goOnFrom === undefined) closeOwnFd();
-    else if (adopted >= request.id) readAhead(request, goOnFrom);
-    else waitingForAdoption = { request, cursor: goOnFrom };
+    // The file is let go of before the read's last reply is posted, so that a reader that has
+    // seen the end of a read (an abandoned read ahead too) never finds this thread still holding it.
+    if (goOnFrom === undefined) {
+      closeOwnFd();
+      post(last!);
+    } else {
+      post(last!);
+      if (adopted >= request.id) readAhead(request, goOnFrom);
+      else waitingForAdoption = { request, cursor: goOnFrom };
+    }
     if (stopping && !reading) stop();
   }
 }
