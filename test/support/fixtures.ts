@@ -16,10 +16,14 @@ export function corpusDir(): string {
   return dir;
 }
 
+/** Temp dirs made by this process, removed by one exit listener (one listener each went past Node's limit of 10). */
+const tempDirs: string[] = [];
+
 /** A fresh temp dir, removed when the process exits. */
 export function makeTempDir(prefix = 'runlens-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  if (tempDirs.length === 0) process.once('exit', () => tempDirs.forEach((made) => fs.rmSync(made, { recursive: true, force: true })));
+  tempDirs.push(dir);
   return dir;
 }
 

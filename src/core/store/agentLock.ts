@@ -36,6 +36,7 @@ export function acquireAgentLock(databasePath: string): AgentLock {
       const release = (): void => {
         if (released) return;
         released = true;
+        process.removeListener('exit', release);
         try {
           const owner = JSON.parse(fs.readFileSync(lockPath, 'utf8')) as { pid?: number };
           if (owner.pid === process.pid) fs.unlinkSync(lockPath);
