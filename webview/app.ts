@@ -154,6 +154,7 @@ export class App {
       ...(
         [
           ['step', 'Step'],
+          ['epoch', 'Epoch'],
           ['relative', 'Relative time'],
           ['wall', 'Wall time'],
         ] as const

@@ -3,6 +3,7 @@
 // width, last/min/max with their steps, divergence between runs. Only what
 // a chart can show crosses the process boundary.
 import { downsampleMinMax } from '../core/compare/downsample';
+import { EPOCH_KEY, epochXs } from '../core/compare/epochAxis';
 import { findDivergence } from '../core/compare/divergence';
 import { metricStats } from '../core/compare/stats';
 import type { RunStore, SeriesPoints, StepRange } from '../core/store/types';
@@ -36,8 +37,17 @@ export function downsampledSeries(store: RunStore, params: DownsampledSeriesPara
     if (!points) return empty(runId, 'series');
     // When the series is read in part, `total` must still be the whole count.
     const total = stepRange ? (store.lastValues([runId]).get(runId)?.find((s) => s.key === params.key)?.pointCount ?? points.values.length) : points.values.length;
-    const { xs, origin } = xValues(points, params.xAxis);
-    if (origin === undefined) return { ...empty(runId, 'wallTime'), total };
+    let xs: Float64Array;
+    let origin: number | null = null;
+    if (params.xAxis === 'epoch') {
+      const epochs = store.readSeries(runId, EPOCH_KEY);
+      if (!epochs) return { ...empty(runId, 'epoch'), total };
+      xs = epochXs(points.steps, epochs.steps, epochs.values);
+    } else {
+      const time = xValues(points, params.xAxis);
+      if (time.origin === undefined) return { ...empty(runId, 'wallTime'), total };
+      ({ xs, origin } = time);
+    }
     const since = params.since?.[String(runId)];
     const appended = since !== undefined && since <= total;
     const from = appended ? since : 0;
@@ -57,7 +67,7 @@ export function downsampledSeries(store: RunStore, params: DownsampledSeriesPara
   return { key: params.key, xAxis: params.xAxis, series };
 }
 
-function empty(runId: number, missing: 'series' | 'wallTime'): WireChartSeries {
+function empty(runId: number, missing: NonNullable<WireChartSeries['missing']>): WireChartSeries {
   return { runId, xs: [], ys: [], total: 0, inRange: 0, downsampled: false, appended: false, origin: null, missing };
 }
 
@@ -66,7 +76,7 @@ function empty(runId: number, missing: 'series' | 'wallTime'): WireChartSeries {
  * scale expects); a point without a wall time gets NaN and is left out.
  * `origin` is undefined when a time axis was asked of a series with no wall time at all.
  */
-function xValues(points: SeriesPoints, axis: ChartXAxis): { xs: Float64Array; origin: number | null | undefined } {
+function xValues(points: SeriesPoints, axis: Exclude<ChartXAxis, 'epoch'>): { xs: Float64Array; origin: number | null | undefined } {
   if (axis === 'step') return { xs: points.steps, origin: null };
   let first = Infinity;
   for (let i = 0; i < points.walls.length; i++) if (points.walls[i] < first) first = points.walls[i];
@@ -96,7 +106,8 @@ export function compareDivergence(store: RunStore, params: DivergenceParams): Di
   const baseline = store.getRun(params.baselineRunId);
   if (!baseline) return { results: [] };
   const wanted = params.keys ? new Set(params.keys) : undefined;
-  const keys = baseline.series.map((s) => s.key).filter((k) => !wanted || wanted.has(k));
+  // The epoch is an x axis: runs that read a different number of steps per epoch are not diverging.
+  const keys = baseline.series.map((s) => s.key).filter((k) => (wanted ? wanted.has(k) : k !== EPOCH_KEY));
   const results: WireDivergence[] = [];
   for (const key of keys) {
     const base = store.readSeries(baseline.id, key);

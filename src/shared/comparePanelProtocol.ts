@@ -3,6 +3,7 @@
 // `type`; both dispatchers switch exhaustively, so a message added here and
 // not handled is a compile error. The host sends nothing before the webview
 // says `ready` (it may say so again after being hidden and shown).
+import { CHART_X_AXES } from './compareWire';
 import type { ChartXAxis, DivergenceParams, DownsampledSeriesParams, DownsampledSeriesResult, WireCompareRun, WireDivergence } from './compareWire';
 
 export const COMPARE_VIEW_TYPE = 'runlens.compare';
@@ -96,7 +97,7 @@ export function parseWebviewMessage(m: unknown): WebviewToHost | undefined {
     case 'requestSeries': {
       const p = m.params;
       if (!isNum(m.requestId) || !isObj(p) || !Array.isArray(p.runIds) || !p.runIds.every(isNum) || !isStr(p.key) || !isNum(p.width)) return undefined;
-      if (p.xAxis !== 'step' && p.xAxis !== 'relative' && p.xAxis !== 'wall') return undefined;
+      if (!CHART_X_AXES.includes(p.xAxis as ChartXAxis)) return undefined;
       if ((p.xMin !== undefined && !isNum(p.xMin)) || (p.xMax !== undefined && !isNum(p.xMax))) return undefined;
       if (p.since !== undefined && (!isObj(p.since) || !Object.values(p.since).every(isNum))) return undefined;
       return { type, requestId: m.requestId, params: p as unknown as DownsampledSeriesParams };
@@ -141,7 +142,7 @@ export function settingsFromState(state: unknown): CompareSettings {
   return {
     baselineRunId: isNum(s.baselineRunId) ? s.baselineRunId : null,
     onlyDifferences: bool('onlyDifferences'),
-    xAxis: s.xAxis === 'relative' || s.xAxis === 'wall' ? s.xAxis : 'step',
+    xAxis: CHART_X_AXES.includes(s.xAxis as ChartXAxis) ? (s.xAxis as ChartXAxis) : 'step',
     smoothing: isNum(s.smoothing) ? Math.min(0.99, Math.max(0, s.smoothing)) : DEFAULT_SETTINGS.smoothing,
     logX: bool('logX'),
     logY: bool('logY'),

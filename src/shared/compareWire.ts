@@ -4,8 +4,14 @@
 import type { WireRunDetail } from './protocol';
 import type { WireNumber } from './wireNumbers';
 
-/** What a chart's x axis shows: the step, seconds since the run's first point, or wall-clock time (epoch seconds). */
-export type ChartXAxis = 'step' | 'relative' | 'wall';
+/**
+ * What a chart's x axis shows: the step, the epoch (the run's `epoch` series,
+ * with the progress through it: core/compare/epochAxis.ts), seconds since the
+ * run's first point, or wall-clock time (seconds since 1970).
+ */
+export type ChartXAxis = 'step' | 'epoch' | 'relative' | 'wall';
+
+export const CHART_X_AXES: readonly ChartXAxis[] = ['step', 'epoch', 'relative', 'wall'];
 
 export interface DownsampledSeriesParams {
   runIds: number[];
@@ -34,8 +40,8 @@ export interface WireChartSeries {
   appended: boolean;
   /** Relative axis: the wall time (ms) that is x = 0. */
   origin: number | null;
-  /** Why there is nothing to draw: the run has no such metric, or no wall times for a time axis. */
-  missing: 'series' | 'wallTime' | null;
+  /** Why there is nothing to draw: the run has no such metric, no wall times for a time axis, or no epoch series for the epoch axis. */
+  missing: 'series' | 'wallTime' | 'epoch' | null;
 }
 
 export interface DownsampledSeriesResult {

@@ -1,6 +1,7 @@
 // Chart data without DOM or uPlot (unit-tested in Node): decoding and
 // appending the agent's series, which charts exist (filter, groups), and the
 // aligned columns uPlot draws, smoothing and log scales applied.
+import { EPOCH_KEY } from '../../src/core/compare/epochAxis';
 import { debiasedEma } from '../../src/core/compare/smoothing';
 import type { WireChartSeries } from '../../src/shared/compareWire';
 import { fromWire } from '../../src/shared/wireNumbers';
@@ -51,6 +52,18 @@ export function filterKeys(keys: readonly string[], filter: string): { keys: str
     const needle = f.toLowerCase();
     return { keys: keys.filter((k) => k.toLowerCase().includes(needle)), error: `not a regular expression (${(e as Error).message}); matching as text` };
   }
+}
+
+/**
+ * The keys that get a chart: those matching the filter. The epoch series is
+ * an x axis, not a curve: without a filter it is left out (and said so), a
+ * filter that matches it charts it.
+ */
+export function chartKeys(keys: readonly string[], filter: string): { keys: string[]; error?: string; axisOnly: string[] } {
+  const matched = filterKeys(keys, filter);
+  if (filter.trim() !== '') return { ...matched, axisOnly: [] };
+  const axisOnly = matched.keys.filter((k) => k === EPOCH_KEY);
+  return { keys: matched.keys.filter((k) => k !== EPOCH_KEY), axisOnly };
 }
 
 /** `train/loss` → `train/`; `val_loss` → `val_`; else no group. */

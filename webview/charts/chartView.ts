@@ -202,6 +202,7 @@ export class ChartView {
   private emptyReason(): string {
     const series = [...(this.zoom?.data ?? this.full).values()];
     if (series.length && series.every((s) => s.missing === 'wallTime')) return 'no wall-clock times in these logs; use the step axis';
+    if (series.length && series.every((s) => s.missing === 'epoch')) return 'these runs log no epoch series; use the step axis';
     return this.zoom ? 'no points in this range' : 'no points';
   }
 
@@ -272,7 +273,7 @@ export class ChartView {
     }
     const axisBase = { stroke: theme.foreground, font: theme.font, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1 } };
     const xAxis: uPlot.Axis = { ...axisBase };
-    if (s.xAxis === 'step') xAxis.values = (_u, splits) => this.recordTicks('xTicks', splits.map(formatStepTick));
+    if (s.xAxis === 'step' || s.xAxis === 'epoch') xAxis.values = (_u, splits) => this.recordTicks('xTicks', splits.map(formatStepTick));
     if (s.xAxis === 'relative') {
       xAxis.values = (_u, splits) => this.recordTicks('xTicks', splits.map(formatDuration));
       xAxis.incrs = RELATIVE_INCRS;
@@ -492,6 +493,8 @@ export class ChartView {
     switch (axis) {
       case 'step':
         return `step ${formatStep(Math.round(x * 1000) / 1000)}`;
+      case 'epoch':
+        return `epoch ${formatStep(Math.round(x * 100) / 100)}`;
       case 'relative':
         return formatDuration(x);
       case 'wall':

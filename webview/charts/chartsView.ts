@@ -6,7 +6,7 @@
 import { h, clear } from '../dom';
 import type { RunView } from '../runs';
 import { metricKeys } from '../runs';
-import { filterKeys, groupKeys } from './chartModel';
+import { chartKeys, groupKeys } from './chartModel';
 import { ChartView, type ChartHost } from './chartView';
 
 export interface ChartsHost extends ChartHost {
@@ -46,8 +46,10 @@ export class ChartsView {
     const settings = this.host.settings();
     this.renderLegend(runs);
     const all = metricKeys(runs);
-    const { keys, error } = filterKeys(all, settings.filter);
-    this.filterNote.textContent = error ?? (keys.length < all.length ? `${keys.length} of ${all.length} metrics match` : '');
+    const { keys, error, axisOnly } = chartKeys(all, settings.filter);
+    const axisNote = axisOnly.length ? ` ${axisOnly.join(', ')} is an x axis (choose it under "x axis"), not charted; type it in the filter to chart it.` : '';
+    const countNote = keys.length + axisOnly.length < all.length ? `${keys.length} of ${all.length} metrics match.` : '';
+    this.filterNote.textContent = error ?? `${countNote}${axisNote}`.trim();
     for (const [key, chart] of this.charts) {
       if (!all.includes(key)) {
         this.observer.unobserve(chart.root);

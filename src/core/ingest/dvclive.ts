@@ -368,9 +368,19 @@ class DvcliveTable {
     /** Data rows consumed before: the step of the next row when there is no step column. */
     public rows: number,
   ) {
-    this.stepIndex = header.indexOf('step');
+    const stepIndex = header.indexOf('step');
     this.timestampIndex = header.indexOf('timestamp');
-    this.valueIndex = header.findIndex((_, index) => index !== this.stepIndex && index !== this.timestampIndex);
+    const valueIndex = header.findIndex((_, index) => index !== stepIndex && index !== this.timestampIndex);
+    if (valueIndex < 0 && stepIndex >= 0) {
+      // A metric whose own name is `step` (logged as `train/step`, say): DVCLive builds each row
+      // as {step: <step>, <name>: <value>}, so the value overwrote the step under the one key, and
+      // the `step` column holds the values. The steps are not in the file: the row index stands in.
+      this.stepIndex = -1;
+      this.valueIndex = stepIndex;
+    } else {
+      this.stepIndex = stepIndex;
+      this.valueIndex = valueIndex;
+    }
   }
 
   feed(rows: readonly DelimitedRow[]): void {

@@ -147,8 +147,6 @@ function isLightningCsvState(value: unknown): value is LightningCsvState {
     typeof v.headerBytes === 'number' &&
     typeof v.lines === 'number' &&
     typeof v.rows === 'number' &&
-    (v.groupKey === null || typeof v.groupKey === 'string') &&
-    Array.isArray(v.group) &&
     typeof v.tailRead === 'boolean'
   );
 }

@@ -1,28 +1,21 @@
 // A big read of a Lightning metrics.csv in two parts on two cores
-// (parseWorker.ts). Rows of one (step, epoch) group merge across lines, so
-// the read is split only where a group begins: between two consecutive rows
-// whose steps are different numbers, where the table starts a new group
-// whatever came before. From there the worker's table, started empty, does
-// exactly what this thread's would; its points follow this thread's, its
-// open group and row count become this table's, and its problems are
-// renumbered after this thread's lines. A part whose steps needed row
-// indexes (a step cell that is not a number), and a part the worker could
-// not take, are parsed again here.
+// (parseWorker.ts). Each row stands alone (every cell is a point at its
+// row's step), so the read is split at a line break near the balance point.
+// From there the worker's table, started empty, does exactly what this
+// thread's would; its points follow this thread's, its row count adds to
+// this table's, and its problems are renumbered after this thread's lines.
+// A part whose steps needed row indexes (a step cell that is not a number),
+// and a part the worker could not take, are parsed again here.
 import { LightningTable } from './lightningTable';
 import { parsePartOnWorker, recycleOnWorker, shouldSplitRead, splitBalance } from './parseWorker';
 import type { ParseWorkerReply, PartProblem } from './parseWorkerProtocol';
 import { adoptTransferred, takeTransferableBuffer } from './series';
-import { WarningCollector, parseFiniteToken } from './text';
+import { WarningCollector } from './text';
 
 type WorkerRows = Extract<ParseWorkerReply, { type: 'lightning-rows' }>;
 
-/** Lines looked at past the balance point for a group boundary; a read without one there stays whole. */
-const BOUNDARY_SEARCH_LINES = 64;
-
 const LINE_FEED = 10;
 const CARRIAGE_RETURN = 13;
-const COMMA = 44;
-const QUOTE = 34;
 
 /**
  * table.feedBytes(bytes, start, end, linesBefore, false) for whole lines,
@@ -38,10 +31,9 @@ export async function feedRowsInParts(
   end: number,
   linesBefore: number,
 ): Promise<number> {
-  const stepIndex = header.indexOf('step');
   const balance = table.hasStepColumn && header.length >= 2 && shouldSplitRead(end - start) ? splitBalance('lightning-rows') : undefined;
-  const split = balance ? groupBoundaryAfter(bytes, start + Math.floor((end - start) * (1 - balance.share(end - start))), end, header.length, stepIndex) : undefined;
-  if (split === undefined) return table.feedBytes(bytes, start, end, linesBefore, false);
+  const split = balance ? nextLineStart(bytes, start + Math.floor((end - start) * (1 - balance.share(end - start))) - 1, end) : undefined;
+  if (split === undefined || split >= end) return table.feedBytes(bytes, start, end, linesBefore, false);
 
   // A copy in a read buffer of its own (the caller's goes back to the pool), handed over without another copy and handed back.
   const copy = takeTransferableBuffer(end - split);
@@ -64,7 +56,7 @@ export async function feedRowsInParts(
   balance!.record(split - start, firstMs, end - split, reply.elapsedMs);
   table.appendPart(
     reply.series.map(([name, steps, values, walls]) => [name, { steps, values, walls }]),
-    { rows: reply.rows, groupKey: reply.groupKey, group: reply.group },
+    { rows: reply.rows },
   );
   recycleOnWorker(columns);
   const linesAfter = linesBefore + lines;
@@ -78,65 +70,12 @@ export async function feedRowsInParts(
   return lines + reply.lines;
 }
 
-/**
- * The start of a row that begins a group for certain: the first of up to
- * BOUNDARY_SEARCH_LINES line pairs after `from` where both rows are plain
- * (ASCII, no quotes, one cell per column) and their step cells are
- * different numbers. Undefined when there is none.
- */
-function groupBoundaryAfter(bytes: Uint8Array, from: number, end: number, columns: number, stepIndex: number): number | undefined {
-  let line = nextLineStart(bytes, from - 1, end);
-  let previousStep: number | undefined;
-  for (let tries = 0; tries < BOUNDARY_SEARCH_LINES && line < end; tries++) {
-    const next = nextLineStart(bytes, line, end);
-    // A blank line is no row: the table skips it, so the rows around it are still neighbours.
-    if (!isBlankLine(bytes, line, next)) {
-      const step = plainRowStep(bytes, line, next, columns, stepIndex);
-      if (step !== undefined && previousStep !== undefined && step !== previousStep) return line;
-      previousStep = step;
-    }
-    line = next;
-  }
-  return undefined;
-}
-
-/** Whether bytes[start, next) hold nothing but blanks and the line break (what the table skips as no row). */
-function isBlankLine(bytes: Uint8Array, start: number, next: number): boolean {
-  for (let i = start; i < next; i++) {
-    const c = bytes[i];
-    if (c !== 32 && c !== 9 && c !== 11 && c !== 12 && c !== LINE_FEED && c !== CARRIAGE_RETURN) return false;
-  }
-  return true;
-}
-
 /** Where the line after the one holding bytes[at] starts (LF, CRLF or a lone CR ends a line). */
 function nextLineStart(bytes: Uint8Array, at: number, end: number): number {
   let i = Math.max(at, 0);
   while (i < end && bytes[i] !== LINE_FEED && bytes[i] !== CARRIAGE_RETURN) i++;
   if (i < end && bytes[i] === CARRIAGE_RETURN && i + 1 < end && bytes[i + 1] === LINE_FEED) i++;
   return i + 1;
-}
-
-/** The step of the row in bytes[start, next) when it is a plain row with a finite step; undefined otherwise. */
-function plainRowStep(bytes: Uint8Array, start: number, next: number, columns: number, stepIndex: number): number | undefined {
-  let commas = 0;
-  let stepStart = stepIndex === 0 ? start : -1;
-  let stepEnd = -1;
-  let i = start;
-  for (; i < next; i++) {
-    const c = bytes[i];
-    if (c === LINE_FEED || c === CARRIAGE_RETURN) break;
-    if (c >= 0x80 || c === QUOTE) return undefined;
-    if (c === COMMA) {
-      if (commas === stepIndex) stepEnd = i;
-      commas++;
-      if (commas === stepIndex) stepStart = i + 1;
-    }
-  }
-  if (commas !== columns - 1) return undefined;
-  if (stepEnd < 0) stepEnd = i;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + stepStart, stepEnd - stepStart).toString('latin1').trim();
-  return parseFiniteToken(text);
 }
 
 /** The worker's side: the rows of one part, parsed by a fresh table (line numbers from the part's first line). */
@@ -150,8 +89,6 @@ export function parseLightningPart(file: string, header: string[], bytes: Uint8A
     series: Object.entries(table.result()).map(([name, points]) => [name, points.steps, points.values, points.walls]),
     lines,
     rows: continuation.rows,
-    groupKey: continuation.groupKey,
-    group: continuation.group,
     usedRowIndexStep: table.usedRowIndexStep,
     bytes,
     problems: warnings.parts,

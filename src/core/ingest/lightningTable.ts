@@ -3,29 +3,14 @@
 // Also used by the parse worker (lightningParts.ts), which feeds it the
 // second part of a big read.
 import { SeriesBuilder, type Float64Series } from './series';
-import {
-  type DelimitedRow,
-  WarningCollector,
-  decodeStateNumber,
-  encodeStateNumber,
-  parseFiniteToken,
-  parseNumberToken,
-  scanDecimalBytes,
-  scannedDecimal,
-  splitDelimitedRow,
-} from './text';
+import { type DelimitedRow, WarningCollector, parseFiniteToken, parseNumberToken, scanDecimalBytes, scannedDecimal, splitDelimitedRow } from './text';
 
 const STEP_COLUMN = 'step';
-const EPOCH_COLUMN = 'epoch';
 
-/** Where a table's next read goes on: rows so far and the open (step, epoch) group (part of a cursor's state). */
+/** Where a table's next read goes on (part of a cursor's state). */
 export interface TableContinuation {
   /** Data rows consumed: the step of the next row when there is no step column. */
   rows: number;
-  /** Raw `step\0epoch` cells of the last consumed row; null when it starts no group (no step column). */
-  groupKey: string | null;
-  /** Values already logged in that group per column index, encoded (encodeStateNumber), so a row continuing the group across reads does not repeat one. */
-  group: Array<[number, string[]]>;
 }
 
 export const enum Byte {
@@ -44,18 +29,14 @@ function isBlank(c: number): boolean {
   return c === Byte.Space || c === Byte.Tab || c === Byte.VerticalTab || c === Byte.FormFeed;
 }
 
-/** Object.is for doubles: NaN equals NaN, 0 differs from -0. */
-function sameNumber(a: number, b: number): boolean {
-  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
-}
-
 /**
  * One series per column except `step` (the x axis), `epoch` included. Empty
- * cells mean "not logged in this row". Consecutive rows with the same
- * step and epoch are one logging moment split across rows (Lightning writes
- * validation and epoch-end training metrics separately), so they merge by
- * column: a value repeated across those rows (the `epoch` cell itself) is
- * kept once, while genuinely different values at that step are all kept.
+ * cells mean "not logged in this row"; every other cell is a point at its
+ * row's step. Lightning writes an epoch's validation and epoch-end training
+ * metrics as separate rows with the same step, so rows merge by column: each
+ * series takes the cells of its own column. A value in the same column of two
+ * such rows (the `epoch` cell, always) is two points, as are two identical
+ * rows: the file logged it twice, and an export keeps every point.
  * Without a `step` column the row index is the step.
  *
  * Parses data rows of one metrics.csv, possibly continuing where an earlier
@@ -64,7 +45,6 @@ function sameNumber(a: number, b: number): boolean {
  */
 export class LightningTable {
   private readonly stepIndex: number;
-  private readonly epochIndex: number;
   /** Per column: its series (shared by columns of one name), or undefined for `step` and unnamed columns. */
   private readonly seriesOf: Array<SeriesBuilder | undefined>;
   /** Per column: 1 when its cells are numbers (the step and the series), 0 for unnamed columns. */
@@ -74,29 +54,6 @@ export class LightningTable {
   /** Which series got points (by name), in header order when results are listed. */
   private readonly touched = new Set<string>();
   private rows: number;
-
-  // The open (step, epoch) group. Its key is the raw trimmed step and epoch
-  // cells, as ranges of keySource: the bytes being parsed while feedBytes
-  // runs (no copy per row), copied into ownKey before those bytes go back to
-  // the read buffer pool (ownKeyFromSource). keyStep is the step cell's
-  // number (NaN when unknown): two different numbers are two different
-  // texts, so nearly every new row is told apart without comparing bytes.
-  private hasKey = false;
-  private ownKey = new Uint8Array(64);
-  private keySource: Uint8Array = this.ownKey;
-  private keyStepStart = 0;
-  private keyStepEnd = 0;
-  private keyEpochStart = 0;
-  private keyEpochEnd = 0;
-  private keyStep = NaN;
-  // Values logged in the open group per column: valid where groupOf[column] === group.
-  private group = 1;
-  private readonly groupOf: Int32Array;
-  private readonly groupFirst: Float64Array;
-  private readonly groupMore: Array<number[] | undefined>;
-  /** Columns in the order they got their first value in the open group (the first groupSize). */
-  private readonly groupOrder: Int32Array;
-  private groupSize = 0;
 
   // One row's numbers, before it is known whether the row counts.
   private readonly rowValues: Float64Array;
@@ -114,38 +71,12 @@ export class LightningTable {
     from?: TableContinuation,
   ) {
     this.stepIndex = header.indexOf(STEP_COLUMN);
-    this.epochIndex = header.indexOf(EPOCH_COLUMN);
     this.seriesOf = header.map(() => undefined);
     this.seriesColumns = header.map((_, index) => index).filter((index) => index !== this.stepIndex && header[index] !== '');
     this.numeric = Uint8Array.from(header, (name, index) => (index === this.stepIndex || name !== '' ? 1 : 0));
-    this.groupOf = new Int32Array(header.length);
-    this.groupFirst = new Float64Array(header.length);
-    this.groupMore = header.map(() => undefined);
-    this.groupOrder = new Int32Array(header.length);
     this.rowValues = new Float64Array(header.length);
     this.rowHas = new Uint8Array(header.length);
-    this.rows = 0;
-    if (from) this.continueFrom(from);
-  }
-
-  /** Takes on a continuation (an earlier read's, or a later part's): its row count and open group replace this table's. */
-  private continueFrom(from: TableContinuation): void {
-    this.rows = from.rows;
-    this.group++;
-    this.groupSize = 0;
-    this.hasKey = false;
-    if (from.groupKey !== null) {
-      // Stored as step + NUL + epoch (continuation).
-      const key = Buffer.from(from.groupKey, 'utf8');
-      const nul = key.indexOf(0);
-      const stepEnd = nul < 0 ? key.length : nul;
-      this.setKey(key, 0, stepEnd, Math.min(stepEnd + 1, key.length), key.length, NaN);
-      this.ownKeyFromSource();
-    }
-    for (const [index, values] of from.group) {
-      if (index < 0 || index >= this.header.length) continue;
-      for (const value of values) this.remember(index, decodeStateNumber(value));
-    }
+    this.rows = from?.rows ?? 0;
   }
 
   /** Whether rows have a step cell (without one the row index is the step, which a later part cannot know). */
@@ -154,9 +85,9 @@ export class LightningTable {
   }
 
   /**
-   * The rows after this table's, parsed by another table from a group
-   * boundary on (lightningParts.ts): their points follow this table's, and
-   * their continuation (its rows counted from 0) becomes this table's.
+   * The rows after this table's, parsed by another table (lightningParts.ts):
+   * their points follow this table's, and their rows (counted from 0) add to
+   * this table's.
    */
   appendPart(series: ReadonlyArray<[name: string, points: Float64Series]>, continuation: TableContinuation): void {
     for (const [name, points] of series) {
@@ -165,7 +96,7 @@ export class LightningTable {
       builder.append(points);
       this.touched.add(name);
     }
-    this.continueFrom({ ...continuation, rows: this.rows + continuation.rows });
+    this.rows += continuation.rows;
   }
 
   /**
@@ -175,7 +106,6 @@ export class LightningTable {
   feedBytes(bytes: Uint8Array, start: number, end: number, linesBefore: number, unterminated: boolean): number {
     const columns = this.header.length;
     const stepIndex = this.stepIndex;
-    const epochIndex = this.epochIndex;
     const numeric = this.numeric;
     const rowValues = this.rowValues;
     const rowHas = this.rowHas;
@@ -189,10 +119,6 @@ export class LightningTable {
       let column = 0;
       let fast = true;
       let blank = true;
-      let stepStart = 0;
-      let stepEnd = 0;
-      let epochStart = 0;
-      let epochEnd = 0;
       let step = 0;
       let c: number = bytes[i];
       for (;;) {
@@ -234,13 +160,6 @@ export class LightningTable {
           }
         }
         if (cellEnd > cellStart) blank = false;
-        if (column === stepIndex) {
-          stepStart = cellStart;
-          stepEnd = cellEnd;
-        } else if (column === epochIndex) {
-          epochStart = cellStart;
-          epochEnd = cellEnd;
-        }
         column++;
         if (c !== Byte.Comma || i >= end) break;
         blank = false;
@@ -256,11 +175,8 @@ export class LightningTable {
         this.textLine(bytes, lineStart, lineEnd, lineNumber, !unterminated);
         continue;
       }
-      if (stepIndex >= 0) this.finishRow(lineNumber, !unterminated, undefined, step, bytes, stepStart, stepEnd, epochStart, epochEnd);
-      else this.finishRow(lineNumber, !unterminated, undefined, undefined, undefined, 0, 0, 0, 0);
+      this.finishRow(lineNumber, !unterminated, undefined, stepIndex >= 0 ? step : undefined);
     }
-    // The caller reuses `bytes` for the next read: the open group's key must not point into them.
-    this.ownKeyFromSource();
     return lines;
   }
 
@@ -278,7 +194,7 @@ export class LightningTable {
 
   /** Rows split into text cells (a line still being written, or one the byte path left to text). */
   feed(rows: readonly DelimitedRow[]): void {
-    const { header, stepIndex, epochIndex, rowValues, rowHas } = this;
+    const { header, stepIndex, rowValues, rowHas } = this;
     for (const row of rows) {
       let unparsable: string | undefined;
       for (const index of this.seriesColumns) {
@@ -295,30 +211,12 @@ export class LightningTable {
       const stepCell = stepIndex >= 0 ? row.cells[stepIndex].trim() : '';
       const parsedStep = stepIndex >= 0 ? parseFiniteToken(stepCell) : undefined;
       if (stepIndex >= 0 && parsedStep === undefined) unparsable ??= `step "${stepCell}" is not a number`;
-      // A fresh buffer per row: the key may point into it for as long as the group lasts.
-      const stepBytes = Buffer.byteLength(stepCell, 'utf8');
-      const key = stepIndex >= 0 ? Buffer.from(`${stepCell}\u0000${epochIndex >= 0 ? row.cells[epochIndex].trim() : ''}`, 'utf8') : undefined;
-      this.finishRow(row.lineNumber, row.terminated, unparsable, parsedStep, key, 0, stepBytes, stepBytes + 1, key?.length ?? 0);
+      this.finishRow(row.lineNumber, row.terminated, unparsable, parsedStep);
     }
   }
 
-  /**
-   * A row whose cells are in rowValues/rowHas: counted, reported, and its
-   * values added unless the group already has them. The group key is the
-   * step cell keyBytes[keyStart, keyEnd) and the epoch cell
-   * keyBytes[epochStart, epochEnd) (keyBytes undefined: no step column).
-   */
-  private finishRow(
-    lineNumber: number,
-    terminated: boolean,
-    unparsable: string | undefined,
-    parsedStep: number | undefined,
-    keyBytes: Uint8Array | undefined,
-    keyStart: number,
-    keyEnd: number,
-    epochStart: number,
-    epochEnd: number,
-  ): void {
+  /** A row whose cells are in rowValues/rowHas: counted, reported, and each of its values added as a point. */
+  private finishRow(lineNumber: number, terminated: boolean, unparsable: string | undefined, parsedStep: number | undefined): void {
     // The last, unterminated row is still being written: wait for it instead of warning.
     if (unparsable && !terminated) return;
     const dataIndex = this.rows;
@@ -327,43 +225,14 @@ export class LightningTable {
     if (unparsable) this.warnings.addLine(this.file, lineNumber, unparsable + (parsedStep === undefined && this.stepIndex >= 0 ? '; row index used as step' : ''));
     if (parsedStep === undefined && this.stepIndex >= 0) this.usedRowIndexStep = true;
     const step = parsedStep ?? dataIndex;
-
-    const keyStep = parsedStep ?? NaN;
-    if (keyBytes === undefined || !this.sameKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd, keyStep)) {
-      this.group++;
-      this.groupSize = 0;
-      if (keyBytes === undefined) this.hasKey = false;
-      else this.setKey(keyBytes, keyStart, keyEnd, epochStart, epochEnd, keyStep);
-    }
     const { rowValues, rowHas } = this;
     for (const index of this.seriesColumns) {
       if (rowHas[index] === 0) continue;
       const value = rowValues[index];
-      if (!this.remember(index, value)) continue;
       let series = this.seriesOf[index];
       if (series === undefined) series = this.seriesFor(index);
       series.push(step, value, NaN); // CSVLogger records no wall time
     }
-  }
-
-  /** Adds `value` to the open group's values of `column`; false when the group has it already. */
-  private remember(column: number, value: number): boolean {
-    if (this.groupOf[column] !== this.group) {
-      this.groupOf[column] = this.group;
-      this.groupFirst[column] = value;
-      this.groupMore[column] = undefined;
-      this.groupOrder[this.groupSize++] = column;
-      return true;
-    }
-    if (sameNumber(this.groupFirst[column], value)) return false;
-    const more = this.groupMore[column];
-    if (more === undefined) {
-      this.groupMore[column] = [value];
-      return true;
-    }
-    for (const earlier of more) if (sameNumber(earlier, value)) return false;
-    more.push(value);
-    return true;
   }
 
   private seriesFor(column: number): SeriesBuilder {
@@ -375,66 +244,9 @@ export class LightningTable {
     return series;
   }
 
-  private sameKey(bytes: Uint8Array, stepStart: number, stepEnd: number, epochStart: number, epochEnd: number, step: number): boolean {
-    if (!this.hasKey) return false;
-    // Both steps parsed and different: different cells (a row of the next step, nearly always).
-    if (step === step && this.keyStep === this.keyStep && step !== this.keyStep) return false;
-    const key = this.keySource;
-    const keyStepStart = this.keyStepStart;
-    const keyEpochStart = this.keyEpochStart;
-    if (stepEnd - stepStart !== this.keyStepEnd - keyStepStart || epochEnd - epochStart !== this.keyEpochEnd - keyEpochStart) return false;
-    for (let i = stepStart, k = keyStepStart; i < stepEnd; i++, k++) if (bytes[i] !== key[k]) return false;
-    for (let i = epochStart, k = keyEpochStart; i < epochEnd; i++, k++) if (bytes[i] !== key[k]) return false;
-    return true;
-  }
-
-  /** Opens a group keyed by bytes[stepStart, stepEnd) and bytes[epochStart, epochEnd), without copying them. */
-  private setKey(bytes: Uint8Array, stepStart: number, stepEnd: number, epochStart: number, epochEnd: number, step: number): void {
-    this.keySource = bytes;
-    this.keyStepStart = stepStart;
-    this.keyStepEnd = stepEnd;
-    this.keyEpochStart = epochStart;
-    this.keyEpochEnd = epochEnd;
-    this.keyStep = step;
-    this.hasKey = true;
-  }
-
-  /** Copies the open group's key into ownKey (step, NUL, epoch), so that it outlives the bytes it was parsed from. */
-  private ownKeyFromSource(): void {
-    if (!this.hasKey || this.keySource === this.ownKey) return;
-    const source = this.keySource;
-    const stepLength = this.keyStepEnd - this.keyStepStart;
-    const epochLength = this.keyEpochEnd - this.keyEpochStart;
-    const length = stepLength + 1 + epochLength;
-    if (this.ownKey.length < length) this.ownKey = new Uint8Array(length * 2);
-    const key = this.ownKey;
-    key.set(source.subarray(this.keyStepStart, this.keyStepEnd), 0);
-    key[stepLength] = 0;
-    key.set(source.subarray(this.keyEpochStart, this.keyEpochEnd), stepLength + 1);
-    this.keySource = key;
-    this.keyStepStart = 0;
-    this.keyStepEnd = stepLength;
-    this.keyEpochStart = stepLength + 1;
-    this.keyEpochEnd = length;
-  }
-
-  /** Where the next read continues: rows so far and the open (step, epoch) group. */
+  /** Where the next read continues. */
   continuation(): TableContinuation {
-    const group: Array<[number, string[]]> = Array.from(this.groupOrder.subarray(0, this.groupSize), (column) => [
-      column,
-      [this.groupFirst[column], ...(this.groupMore[column] ?? [])].map(encodeStateNumber),
-    ]);
-    return {
-      rows: this.rows,
-      groupKey: this.hasKey ? this.groupKeyText() : null,
-      group,
-    };
-  }
-
-  /** The open group's key as the state stores it: step cell, NUL, epoch cell. */
-  private groupKeyText(): string {
-    const text = (start: number, end: number) => Buffer.from(this.keySource.buffer, this.keySource.byteOffset + start, end - start).toString('utf8');
-    return `${text(this.keyStepStart, this.keyStepEnd)}\u0000${text(this.keyEpochStart, this.keyEpochEnd)}`;
+    return { rows: this.rows };
   }
 
   /** The series that got points, in header order like a full read lists them. */

@@ -79,8 +79,6 @@ export type ParseWorkerReply =
       lines: number;
       /** The part's continuation, its rows counted from 0 (lightningTable.ts TableContinuation). */
       rows: number;
-      groupKey: string | null;
-      group: Array<[number, string[]]>;
       /** The request's bytes, given back for the requesting thread's read buffers. */
       bytes: Uint8Array;
       /** Some row's step was not a number, so its step is its row index, which only the requesting thread knows: that thread parses the part again. */

@@ -559,18 +559,6 @@ export function countLines(completeText: string): number {
   return splitLines(completeText).length;
 }
 
-/**
- * Numbers in reader state go through JSON, which has no NaN, Infinity or -0;
- * as strings they round-trip exactly (String gives the shortest exact form).
- */
-export function encodeStateNumber(value: number): string {
-  return Object.is(value, -0) ? '-0' : String(value);
-}
-
-export function decodeStateNumber(text: string): number {
-  return Number(text);
-}
-
 /** A small file read whole (YAML, JSON summaries), with the cursor that says so. */
 export async function readWholeTextFile(file: string): Promise<{ text: string; cursor: FileCursor }> {
   // Stat before reading: a write in between then leaves an older mtime on the cursor, so the next read notices it.

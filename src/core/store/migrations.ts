@@ -286,6 +286,14 @@ export const MIGRATIONS: readonly Migration[] = [
     // 'database-newer' with a clear message.
     sql: `SELECT 1;`,
   },
+  {
+    version: 6,
+    description: 'every value in a file is a point: Lightning sources (a value repeated in rows of one step was kept once) and DVCLive sources (a metric named step was not read) are read again from their start by the next ingest',
+    // Forgetting their cursors makes every file of these sources look new: the next ingest reads
+    // them whole and replaces their runs, matched by key, so labels, notes, stars and hidden
+    // marks survive. Other formats keep their cursors and are not read again.
+    sql: `DELETE FROM source_files WHERE source_id IN (SELECT id FROM sources WHERE format IN ('lightning', 'dvclive'));`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

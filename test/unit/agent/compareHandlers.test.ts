@@ -99,3 +99,24 @@ test('compare/summary and compare/divergence', () => {
   assert.deepEqual([div.results[0].key, div.results[0].runId, div.results[0].step, div.results[0].direction], ['loss', ids.get('b')!, 1200, 'above']);
   store.close();
 });
+
+test('series/downsampled on the epoch axis: x from the run\'s epoch series; a run without one is missing its epoch; divergence leaves the epoch out', () => {
+  const stepsA = Array.from({ length: 300 }, (_, i) => i);
+  const { store, ids } = storeWith([
+    { key: 'a', name: 'a', metrics: { loss: { steps: stepsA, values: stepsA.map((s) => 1 / (1 + s)), walls: stepsA.map(() => NaN) }, epoch: { steps: stepsA, values: stepsA.map((s) => Math.floor(s / 100)), walls: stepsA.map(() => NaN) } } },
+    // b reads half the steps per epoch: its epoch series runs away from a's, which is no divergence to report.
+    { key: 'b', name: 'b', metrics: { loss: { steps: [0, 1], values: [1, 0.5], walls: [NaN, NaN] }, epoch: { steps: stepsA, values: stepsA.map((s) => Math.floor(s / 50)), walls: stepsA.map(() => NaN) } } },
+    { key: 'c', name: 'c', metrics: { loss: { steps: [0], values: [1], walls: [NaN] } } },
+  ]);
+  const res = downsampledSeries(store, { runIds: [ids.get('a')!, ids.get('c')!], key: 'loss', width: 1000, xAxis: 'epoch' });
+  const [a, c] = res.series;
+  assert.equal(res.xAxis, 'epoch');
+  assert.equal(a.xs.length, 300);
+  assert.deepEqual([a.xs[0], a.xs[50], a.xs[100], a.xs[250]], [0, 0.5, 1, 2.5]);
+  assert.equal(c.missing, 'epoch');
+  const asked = compareDivergence(store, { baselineRunId: ids.get('a')!, runIds: [ids.get('b')!], keys: ['epoch'] });
+  assert.deepEqual(asked.results.map((d) => d.key), ['epoch'], 'asked for by name, the epoch series does diverge');
+  const divergence = compareDivergence(store, { baselineRunId: ids.get('a')!, runIds: [ids.get('b')!] });
+  assert.ok(divergence.results.every((d) => d.key !== 'epoch'), 'by default it is left out');
+  store.close();
+});

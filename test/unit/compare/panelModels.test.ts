@@ -7,7 +7,7 @@ import type { WireCompareRun, WireChartSeries } from '../../../src/shared/compar
 import { parseWebviewMessage, runIdsFromState, settingsFromState, DEFAULT_SETTINGS } from '../../../src/shared/comparePanelProtocol';
 import type { WireRunDetail } from '../../../src/shared/protocol';
 import { toWire } from '../../../src/shared/wireNumbers';
-import { alignRuns, appendSeries, decodeSeries, filterKeys, groupKeys, nearestIndex, prepareRun } from '../../../webview/charts/chartModel';
+import { alignRuns, appendSeries, chartKeys, decodeSeries, filterKeys, groupKeys, nearestIndex, prepareRun } from '../../../webview/charts/chartModel';
 import { buildRunViews } from '../../../webview/runs';
 import { buildDiffTable, tableToCsv, tableToMarkdown } from '../../../webview/table/model';
 
@@ -177,4 +177,16 @@ test('the panel HTML: CSP from default-src none, the bundle by nonce, nothing in
   assert.ok(!/unsafe-(inline|eval)/.test(html));
   assert.equal((html.match(/<script /g) ?? []).length, 1, 'one script element, its URL escaped');
   assert.ok(html.includes('src="vscode-webview://abc/dist/webview.js&quot;&gt;&lt;script&gt;x"'));
+});
+
+test('the epoch series is an x axis: not charted without a filter, charted when the filter names it', () => {
+  const keys = ['epoch', 'train_loss', 'val_loss'];
+  assert.deepEqual(chartKeys(keys, ''), { keys: ['train_loss', 'val_loss'], axisOnly: ['epoch'] });
+  assert.deepEqual(chartKeys(keys, 'epoch').keys, ['epoch']);
+  assert.deepEqual(chartKeys(keys, 'loss'), { keys: ['train_loss', 'val_loss'], axisOnly: [] });
+  assert.equal(settingsFromState({ settings: { xAxis: 'epoch' } }).xAxis, 'epoch');
+  assert.equal(settingsFromState({ settings: { xAxis: 'minutes' } }).xAxis, 'step');
+  const request = (xAxis: string) => parseWebviewMessage({ type: 'requestSeries', requestId: 1, params: { runIds: [1], key: 'loss', width: 100, xAxis } });
+  assert.equal(request('epoch')?.type, 'requestSeries');
+  assert.equal(request('minutes'), undefined);
 });

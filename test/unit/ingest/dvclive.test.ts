@@ -123,6 +123,35 @@ describe('dvclive reader on hostile input', () => {
     assert.match(messages[1], /^line 5: .*fields/);
   });
 
+  test('a metric named like DVCLive\'s step column (train/step) is a series of its values, read whole and appended', async () => {
+    const root = tempRoot();
+    // DVCLive writes each row as {timestamp?, step: <step>, <name>: <value>}: for a metric whose last
+    // name part is `step` the value overwrites the step under the one key, so the header is only `step`.
+    writeTree(root, {
+      'dvclive/metrics.json': '{"train": {"step": 30.5, "loss": 0.25}, "step": 2}',
+      'dvclive/plots/metrics/train/step.tsv': 'step\n10.5\n20.5\n',
+      'dvclive/plots/metrics/train/loss.tsv': 'step\tloss\n0\t0.75\n1\t0.5\n2\t0.25\n',
+      'dvclive/plots/metrics/val/step.tsv': 'timestamp\tstep\n1700000000000\t7\n',
+    });
+    const { candidate, source } = await readSingleSource(dvcliveReader, root);
+    assert.deepEqual(source.warnings, []);
+    const [run] = allRuns(source);
+    assert.deepEqual(sortedKeys(run.metrics), ['train/loss', 'train/step', 'val/step']);
+    assertSameNumbers(seriesOf(run, 'train/step').values, [10.5, 20.5], 'train/step values');
+    assertSameNumbers(seriesOf(run, 'train/step').steps, [0, 1], 'the row index stands in for the lost steps');
+    assertSameNumbers(seriesOf(run, 'val/step').values, [7], 'val/step values');
+    assertSameNumbers(seriesOf(run, 'val/step').walls, [1700000000000], 'val/step wall time');
+    assert.equal('train/step' in run.summaries, false, 'its summary value is the series');
+
+    fs.appendFileSync(`${root}/dvclive/plots/metrics/train/step.tsv`, '30.5\n');
+    const previous = new Map((source.cursors ?? []).map((cursor) => [cursor.path, cursor]));
+    const appended = await dvcliveReader.read(candidate, undefined, previous);
+    const [again] = allRuns(appended);
+    assert.equal(again.update, 'append');
+    assertSameNumbers(seriesOf(again, 'train/step').values, [30.5], 'the appended row');
+    assertSameNumbers(seriesOf(again, 'train/step').steps, [2], 'its row index');
+  });
+
   test('legacy summary-only dvclive.json, and a broken summary is a warning', async () => {
     const root = tempRoot();
     writeTree(root, {

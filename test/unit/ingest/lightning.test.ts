@@ -14,26 +14,6 @@ type ExpectedLightning = Record<string, ExpectedVersion>;
 
 const CORPUS_CASES = ['logs/lightning-csv/column-order-varies', 'logs/lightning-csv/sparse-train-val-rows'];
 
-/**
- * How many logging moments the file has: runs of consecutive rows sharing
- * their step and epoch cells count once. Computed straight from the raw file.
- */
-function countStepEpochGroups(csvText: string): number {
-  const [headerLine, ...rows] = csvText.split(/\r?\n/).filter((line) => line !== '');
-  const header = headerLine.split(',');
-  const stepAt = header.indexOf('step');
-  const epochAt = header.indexOf('epoch');
-  let groups = 0;
-  let previous: string | undefined;
-  for (const row of rows) {
-    const cells = row.split(',');
-    const key = `${cells[stepAt]}|${cells[epochAt]}`;
-    if (key !== previous) groups++;
-    previous = key;
-  }
-  return groups;
-}
-
 describe('lightning reader on the corpus', () => {
   for (const caseDir of CORPUS_CASES) {
     test(`${caseDir} matches expected.json`, async () => {
@@ -54,16 +34,14 @@ describe('lightning reader on the corpus', () => {
         assert.equal(run.path, `${copy}/${relative}`);
         assert.deepEqual(run.params, flattenExpected(version.hparams), `${label} params`);
         assert.deepEqual(sortedKeys(run.metrics), version.columns.filter((c) => c !== 'step').sort(), `${label} series`);
-        const csvText = fs.readFileSync(`${copy}/${relative}/metrics.csv`, 'utf8');
 
         for (const column of version.columns) {
           if (column === 'step') continue;
           const expectedColumn = version.per_column[column];
           const series = seriesOf(run, column);
           const last = series.steps.length - 1;
-          // Split rows of one logging moment repeat the epoch cell; it is one point per moment.
-          const expectedPoints = column === 'epoch' ? countStepEpochGroups(csvText) : expectedColumn.non_empty;
-          assert.equal(series.steps.length, expectedPoints, `${label} ${column} points`);
+          // Every non-empty cell is a point: the epoch cell of both rows of an epoch end too.
+          assert.equal(series.steps.length, expectedColumn.non_empty, `${label} ${column} points`);
           assert.ok(Object.is(series.values[last], expectedColumn.last), `${label} ${column} last value ${series.values[last]}`);
           assert.equal(series.steps[last], expectedColumn.last_at_step, `${label} ${column} last step`);
           assert.ok(series.walls.every((w) => Number.isNaN(w)), 'CSVLogger has no wall times');
@@ -83,7 +61,11 @@ describe('lightning reader on the corpus', () => {
     assert.equal(seriesOf(run, 'train_acc').values[0], 0.7178017497062683);
     assert.equal(seriesOf(run, 'train_loss_epoch').values[0], 0.888725996017456);
     const epoch = seriesOf(run, 'epoch');
-    assert.equal(epoch.steps.filter((s) => s === 1087).length, 1, 'epoch cell of the two rows counted once');
+    assert.deepEqual(
+      [...epoch.steps.entries()].filter(([, s]) => s === 1087).map(([at]) => epoch.values[at]),
+      [0, 0],
+      'the epoch cell of both rows at that step is a point',
+    );
     assert.equal(seriesOf(run, 'train_loss_step').steps[0], 49);
     assert.equal(run.params['cfg/data/img_size'], '[200,200]');
     assert.equal(run.params['cfg/model/lr'], '0.001');
@@ -156,7 +138,7 @@ describe('lightning reader on hostile input', () => {
     const valLoss = seriesOf(run, 'val_loss');
     assertSameNumbers(valLoss.values, [NaN, 0.4], 'val_loss');
     assertSameNumbers(valLoss.steps, [19, 49], 'val_loss steps');
-    assertSameNumbers(seriesOf(run, 'epoch').steps, [9, 19, 39, 49], 'epoch once per step');
+    assertSameNumbers(seriesOf(run, 'epoch').steps, [9, 19, 19, 39, 49], 'epoch: a point per row that logged it');
 
     assert.deepEqual(run.params, {
       'args/batch_size': '32',
@@ -178,6 +160,25 @@ describe('lightning reader on hostile input', () => {
     );
     assert.ok(source.warnings.some((w) => /^line 3: .*tensor\(0\.5\)/.test(w.message)));
     assert.ok(source.warnings.some((w) => /^line 5: .*fields/.test(w.message)));
+  });
+
+  test('two identical consecutive rows are two points in every column; rows of one step keep every value', async () => {
+    const root = tempRoot();
+    writeTree(root, {
+      'lightning_logs/version_0/metrics.csv': [
+        'epoch,step,train_loss,val_loss',
+        '0,9,0.5,',
+        '0,9,0.5,', // logged twice: two points
+        '0,9,,0.7', // the validation row of the same step: its own column, and the epoch again
+        '0,9,0.25,', // another training value at that step
+        '',
+      ].join('\n'),
+    });
+    const run = runByKey((await readSingleSource(lightningReader, root)).source, 'version_0');
+    assertSameNumbers(seriesOf(run, 'train_loss').values, [0.5, 0.5, 0.25], 'train_loss');
+    assertSameNumbers(seriesOf(run, 'train_loss').steps, [9, 9, 9], 'train_loss steps');
+    assertSameNumbers(seriesOf(run, 'val_loss').values, [0.7], 'val_loss');
+    assertSameNumbers(seriesOf(run, 'epoch').values, [0, 0, 0, 0], 'epoch');
   });
 
   test('no step column: the row index is the step; custom version names count when hparams.yaml sits beside', async () => {

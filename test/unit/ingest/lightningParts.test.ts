@@ -1,7 +1,6 @@
 // A big Lightning metrics.csv read split in two parts on two cores
 // (lightningParts.ts, parseWorker.ts) must give exactly what one thread
-// gives: every point of every series (sparse rows merged by (step, epoch)
-// group, NaN kept), the cursors with their state, and every warning with its
+// gives: every point of every series (every non-empty cell, NaN kept), the cursors with their state, and every warning with its
 // line number, for whole reads, slices and appends, damaged rows, and when the
 // worker cannot take its part. The rows are the corpus's real CSVLogger rows,
 // repeated with later steps until the file is big enough to split.
@@ -28,7 +27,7 @@ function corpusRows(): { header: string; rows: string[][] } {
   return { header, rows: lines.map((line) => line.split(',')) };
 }
 
-/** The real rows `copies` times over, each copy at later epochs and steps, so that every group stays a group. */
+/** The real rows `copies` times over, each copy at later epochs and steps. */
 function bigCsvRows(copies: number): { header: string; rows: string[][] } {
   const { header, rows } = corpusRows();
   const out: string[][] = [];
@@ -103,8 +102,8 @@ test('a whole CSV of real rows read in two parts equals one read', async () => {
   assert.equal(read.warnings.length, 0);
   assert.ok(seriesLength(read, 'train_loss_step') > 5000);
   assert.ok(seriesLength(read, 'val_loss') > 100);
-  // The corpus's epoch-end rows share (epoch, step) with a validation row: its epoch cell is kept once per group.
-  assert.equal(seriesLength(read, 'epoch'), new Set(rows.map(([epoch, step]) => `${epoch},${step}`)).size);
+  // Every row's epoch cell is a point (an epoch end's two rows at one step too).
+  assert.equal(seriesLength(read, 'epoch'), rows.length);
 });
 
 test('slices, each split and resumed at the cursor before, equal one thread\'s slices, cursors included', async () => {
@@ -114,7 +113,7 @@ test('slices, each split and resumed at the cursor before, equal one thread\'s s
   assert.ok(slices.length >= 4, `read in ${slices.length} slices`);
 });
 
-test('blank lines between rows (a CR before each CRLF) do not hide group boundaries, and the reads stay equal', async () => {
+test('blank lines between rows (a CR before each CRLF) are skipped by both parts, and the reads stay equal', async () => {
   const { header, rows } = bigCsvRows(20);
   const { root } = writeCsv(header, rows, '\r\r\n');
   await assertSameBothWays(root);
@@ -148,22 +147,17 @@ test('a step that is not a number in the second part (its row index becomes its 
   assert.ok(read.warnings.some((w) => /row index used as step/.test(w.message)));
 });
 
-test('runs of rows at one step split only where a new step begins: within reach, or not at all', async () => {
+test('rows that all share one step (identical values repeated) split anywhere, and every row stays a point', async () => {
   const { header } = corpusRows();
-  const runsOf = (length: number, count: number): string[][] =>
-    Array.from({ length: count }, (_, i) => {
-      // Each row logs one value; rows of one step merge into one group, repeated values kept once.
-      return ['0', String(Math.floor(i / length) * 10), '', '', String((i % 7) / 8), '', '', ''];
-    });
-  // A new step every 40 rows: the search past the middle always meets one.
-  await assertSameBothWays(writeCsv(header, runsOf(40, 12_000)).root);
-  // One step for the whole file: nowhere to split.
-  await assertSameBothWays(writeCsv(header, runsOf(20_000, 12_000)).root, undefined, 'whole');
+  const rows = Array.from({ length: 12_000 }, (_, i) => ['0', '10', '', '', String((i % 7) / 8), '', '', '']);
+  const [read] = await assertSameBothWays(writeCsv(header, rows).root);
+  assert.equal(seriesLength(read, 'train_loss_step'), rows.length);
+  assert.equal(seriesLength(read, 'epoch'), rows.length);
 });
 
-test('an append after a whole read is split too, and continues the open group exactly', async () => {
+test('an append after a whole read is split too, and continues exactly', async () => {
   const { header, rows } = bigCsvRows(30);
-  // The first read ends inside a group (the validation row of a step whose epoch-end row comes later).
+  // The first read ends between the two rows of an epoch end (a validation row whose epoch-end row comes later).
   const cut = rows.findIndex((row, i) => i > rows.length / 3 && rows[i + 1] && row[1] === rows[i + 1][1]) + 1;
   const { root, file } = writeCsv(header, rows.slice(0, cut));
   const [candidate] = await discoverUnder(lightningReader, root);

@@ -9,7 +9,9 @@ import { acquireAgentLock } from '../../../src/core/store/agentLock';
 import { CHUNK_POINTS } from '../../../src/core/store/chunkCodec';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../src/core/store/migrations';
 import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
-import { makeTempDir } from '../../support/fixtures';
+import { copyCorpus, makeTempDir } from '../../support/fixtures';
+import { ingestPaths } from '../../../src/core/ingest/engine';
+import { ALL_READERS } from '../../../src/core/ingest/registry';
 
 function source(root: string, runs: { key: string; values: number[] }[]): ParsedSource {
   return {
@@ -270,4 +272,35 @@ test('a second agent on the same database is refused with the first one named; a
   assert.equal(JSON.parse(fs.readFileSync(taken.path, 'utf8')).pid, process.pid);
   taken.release();
   assert.ok(!fs.existsSync(taken.path));
+});
+
+test('schema 6: Lightning and DVCLive sources from an older release are read again from their start, annotations kept; other formats are not', async () => {
+  const dir = makeTempDir();
+  const lightning = copyCorpus('logs/lightning-csv/sparse-train-val-rows');
+  const keras = copyCorpus('logs/keras-csv/append-mode-restarts');
+  const file = path.join(dir, 'v5.db');
+  const store = SqliteRunStore.open(file);
+  await ingestPaths(store, ALL_READERS, [lightning, keras]);
+  const run = store.findRuns('version_0')[0];
+  store.annotateRun(run.id, { starred: true, label: 'kept' });
+  const epochPoints = store.getRun(run.id)!.series.find((s) => s.key === 'epoch')!.pointCount;
+  assert.equal(epochPoints, 237, 'every row\'s epoch cell is a point');
+  store.close();
+  // What the release before schema 6 left: the epoch cell of an epoch end's two rows stored once
+  // (emulated by losing the epoch series), cursors that say every file was read, schema 5.
+  const raw = new Database(file);
+  raw.prepare(`DELETE FROM series WHERE key = 'epoch' AND run_id = ?`).run(run.id);
+  raw.prepare(`DELETE FROM schema_version WHERE version > 5`).run();
+  raw.close();
+
+  const upgraded = SqliteRunStore.open(file);
+  assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
+  const summary = await ingestPaths(upgraded, ALL_READERS, [lightning, keras]);
+  assert.equal(summary.sourcesRead, 1, 'only the Lightning source is read again');
+  assert.equal(summary.sourcesUnchanged, 1, 'the Keras source keeps its cursors');
+  const again = upgraded.getRun(run.id)!;
+  assert.equal(again.series.find((s) => s.key === 'epoch')?.pointCount, 237);
+  assert.equal(again.starred, true);
+  assert.equal(again.label, 'kept');
+  upgraded.close();
 });
