@@ -14,6 +14,7 @@ import { SqliteRegistryStore } from '../../../src/core/registry/registryStore';
 import { IllegalTransitionError } from '../../../src/core/registry/states';
 import type { ModelVersion, RegistryStore, VersionDraft } from '../../../src/core/registry/types';
 import { makeTempDir } from '../../support/fixtures';
+import { MIGRATIONS } from '../../../src/core/store/migrations';
 
 const tmp = makeTempDir('runlens-registry-store-');
 let dbs = 0;
@@ -232,7 +233,7 @@ describe('append-only, and tamper-evident when the guards are removed', () => {
     const raw = new Database(file, { readonly: true });
     try {
       const versions = (raw.prepare(`SELECT version FROM schema_version ORDER BY version`).all() as { version: number }[]).map((r) => r.version);
-      assert.deepEqual(versions, [1, 2, 3, 4, 5]);
+      assert.deepEqual(versions, MIGRATIONS.map((m) => m.version), 'every migration once');
       const triggers = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
       for (const t of ['registry_audit_append_only_insert', 'registry_audit_no_delete', 'registry_audit_no_update', 'model_decisions_no_delete', 'model_decisions_no_update']) assert.ok(triggers.includes(t), t);
       // The v1 placeholder tables are still there, empty and unused.
