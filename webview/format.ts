@@ -1,8 +1,7 @@
-// Numbers for people. Table values keep full precision (a number that differs
-// from the file is a bug); deltas and axis ticks are rounded, being derived.
+// Numbers for people in the webviews: steps, deltas, durations and axis
+// ticks (rounded, being derived). Logged values are shown by numberText.ts:
+// short in cells, exact on hover and in copies.
 import { formatValue } from '../src/shared/wireNumbers';
-
-export { formatValue };
 
 export function formatStep(step: number): string {
   return Number.isFinite(step) ? step.toLocaleString('en-US', { maximumFractionDigits: 6 }) : formatValue(step);

@@ -4,12 +4,13 @@ import { GIT_COMMIT_TAG_NAME } from './gitTag';
 import type { MetricStats } from '../src/core/compare/stats';
 import type { WireCompareRun } from '../src/shared/compareWire';
 import type { WireRunDetail } from '../src/shared/protocol';
+import { distinctLabels } from '../src/shared/distinctLabels';
 import { fromWire } from '../src/shared/wireNumbers';
 import { runColor } from './theme';
 
 export interface RunView {
   id: number;
-  /** Unique within the panel: "qb (770cc011)" when several runs are called "qb". */
+  /** Unique within the panel: runs of one name are told apart by their folders, "train (20240101-120000)" (distinctLabels.ts). */
   name: string;
   color: string;
   detail: WireRunDetail;
@@ -23,12 +24,10 @@ export function buildRunViews(runIds: readonly number[], runs: readonly WireComp
     const r = byId.get(id);
     return r ? [{ r, index }] : [];
   });
-  const baseName = (d: WireRunDetail) => d.label ?? d.name;
-  const counts = new Map<string, number>();
-  for (const { r } of present) counts.set(baseName(r.run), (counts.get(baseName(r.run)) ?? 0) + 1);
-  return present.map(({ r, index }) => {
+  const names = distinctLabels(present.map(({ r }) => ({ name: r.run.label ?? r.run.displayName, path: r.run.path })));
+  return present.map(({ r, index }, position) => {
     const d = r.run;
-    const name = counts.get(baseName(d))! > 1 ? `${baseName(d)} (${d.uid.slice(0, 8)})` : baseName(d);
+    const name = names[position];
     const stats = new Map<string, MetricStats>(
       r.metrics.map((m) => [m.key, { key: m.key, count: m.count, last: fromWire(m.last), lastStep: fromWire(m.lastStep), min: m.min, minStep: m.minStep, max: m.max, maxStep: m.maxStep, nonFinite: m.nonFinite }]),
     );

@@ -18,6 +18,7 @@ import type {
   WireDivergence,
 } from '../shared/compareWire';
 import { toWire, toWireArray } from '../shared/wireNumbers';
+import { runDisplayNames } from './runLabels';
 import { runDetailToWire } from './wire';
 
 const MIN_WIDTH = 16;
@@ -97,7 +98,7 @@ export function compareSummary(store: RunStore, params: { runIds: number[] }): C
       const st = metricStats(s.key, points?.steps ?? [], points?.values ?? []);
       return { ...st, last: toWire(st.last), lastStep: toWire(st.lastStep) };
     });
-    runs.push({ run: runDetailToWire(run), metrics });
+    runs.push({ run: runDetailToWire(run, runDisplayNames(store, [run]).get(run.id)), metrics });
   }
   return { runs };
 }

@@ -17,6 +17,7 @@ import { goldenStatus } from '../core/models/golden';
 import { RegistryService } from './registryHandlers';
 import { ReleaseService } from './releaseHandlers';
 import { LiveIngest } from './watch/liveIngest';
+import { experimentsToWire, runDisplayNames } from './runLabels';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 import { compareDivergence, compareSummary, downsampledSeries } from './compareHandlers';
 
@@ -179,10 +180,11 @@ export class AgentServer {
         const { changedRoots: _changed, changes: _changes, ...report } = summary;
         return report;
       },
-      'experiments/list': () => ({ experiments: this.store.listExperiments() }),
+      'experiments/list': () => ({ experiments: experimentsToWire(this.store.listExperiments()) }),
       'runs/list': (params) => {
         const { runs, total } = this.store.listRuns(params);
         const values = this.store.lastValues(runs.map((r) => r.id));
+        const names = runDisplayNames(this.store, runs);
         return {
           runs: runs.map((run) => {
             const series = values.get(run.id) ?? [];
@@ -191,7 +193,7 @@ export class AgentServer {
               const s = series.find((x) => x.key === key)!;
               return { key, lastValue: toWire(s.lastValue), lastStep: toWire(s.lastStep) };
             });
-            return runSummaryToWire(run, headline);
+            return runSummaryToWire(run, headline, names.get(run.id));
           }),
           total,
         };
@@ -210,7 +212,7 @@ export class AgentServer {
       },
       'runs/get': (params) => {
         const run = this.store.getRun(params.id);
-        return run ? runDetailToWire(run) : null;
+        return run ? runDetailToWire(run, runDisplayNames(this.store, [run]).get(run.id)) : null;
       },
       'series/get': (params) => {
         const range = params.stepMin !== undefined || params.stepMax !== undefined ? { min: params.stepMin ?? -Infinity, max: params.stepMax ?? Infinity } : undefined;

@@ -5,11 +5,13 @@ import { toWire, toWireArray } from '../shared/wireNumbers';
 
 export type Headline = WireRunSummary['headline'];
 
-export function runSummaryToWire(r: RunSummary, headline: Headline = []): WireRunSummary {
+/** `displayName`: the run's label within its experiment (runLabels.ts); its name where none was made. */
+export function runSummaryToWire(r: RunSummary, headline: Headline = [], displayName = r.name): WireRunSummary {
   return {
     id: r.id,
     uid: r.uid,
     name: r.name,
+    displayName,
     format: r.format,
     sourceRoot: r.sourceRoot,
     experimentKey: r.experimentKey,
@@ -29,9 +31,9 @@ export function runSummaryToWire(r: RunSummary, headline: Headline = []): WireRu
   };
 }
 
-export function runDetailToWire(r: RunDetail): WireRunDetail {
+export function runDetailToWire(r: RunDetail, displayName = r.name): WireRunDetail {
   return {
-    ...runSummaryToWire(r),
+    ...runSummaryToWire(r, [], displayName),
     note: r.note,
     params: r.params,
     tags: r.tags,

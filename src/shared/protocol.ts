@@ -20,6 +20,8 @@ export interface WireRunSummary {
   id: number;
   uid: string;
   name: string;
+  /** The name, told apart from the other runs of its experiment with the same name by their folders (distinctLabels.ts). */
+  displayName: string;
   format: LogFormat;
   sourceRoot: string;
   experimentKey: string;
@@ -109,6 +111,8 @@ export interface WireExperiment {
   format: LogFormat;
   key: string;
   name: string;
+  /** The name, told apart from other experiments of the same name by their folders (distinctLabels.ts). */
+  displayName: string;
   lifecycle: 'active' | 'deleted';
   runCount: number;
   lastError: string | null;

@@ -7,7 +7,8 @@ import { robustRange } from '../../src/core/compare/robustRange';
 import type { DownsampledSeriesParams, DownsampledSeriesResult, WireDivergence } from '../../src/shared/compareWire';
 import type { CompareSettings } from '../../src/shared/comparePanelProtocol';
 import { h } from '../dom';
-import { formatDuration, formatStep, formatStepTick, formatTick, formatValue } from '../format';
+import { formatExact } from '../../src/shared/numberText';
+import { formatDuration, formatStep, formatStepTick, formatTick } from '../format';
 import type { RunView } from '../runs';
 import { chartTheme, withAlpha } from '../theme';
 import { alignRuns, appendSeries, decodeSeries, nearestIndex, prepareRun, type PreparedRun, type RunSeries } from './chartModel';
@@ -462,7 +463,7 @@ export class ChartView {
       const j = nearestIndex(p.xs, x);
       if (j < 0) continue;
       const raw = p.raw[j];
-      const shown = raw === null || raw === undefined ? 'gap' : formatValue(raw);
+      const shown = raw === null || raw === undefined ? 'gap' : formatExact(raw);
       const smooth = p.smooth ? p.smooth[j] : undefined;
       const swatch = h('span', { class: 'swatch', attrs: { 'aria-hidden': 'true' } });
       swatch.style.setProperty('--run-color', run.color);

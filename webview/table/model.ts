@@ -5,11 +5,15 @@
 import { guessDirection, type Direction } from '../../src/core/compare/direction';
 import { bestOf, deltaAgainst, type Verdict } from '../../src/core/compare/stats';
 import type { WireDivergence } from '../../src/shared/compareWire';
-import { formatPercent, formatSigned, formatStep, formatValue } from '../format';
+import { formatExact, formatShort } from '../../src/shared/numberText';
+import { formatPercent, formatSigned, formatStep } from '../format';
 import type { RunView } from '../runs';
 
 export interface TableCell {
+  /** What the cell shows: numbers in their short form (numberText.ts). */
   text: string;
+  /** The exact value, when `text` shortens it: shown on hover and written by the copies. */
+  exact?: string;
   /** Secondary text (the step of a value). */
   detail?: string;
   delta?: { text: string; verdict: Verdict; absolute: number; relative: number | null };
@@ -79,7 +83,7 @@ export function buildDiffTable(runs: readonly RunView[], options: TableOptions):
     const last: TableCell[] = runs.map((r) => {
       const s = r.stats.get(key);
       if (!s) return { text: MISSING, missing: true };
-      const cell: TableCell = { text: formatValue(s.last), detail: `step ${formatStep(s.lastStep)}` };
+      const cell: TableCell = { ...numberCell(s.last), detail: `step ${formatStep(s.lastStep)}` };
       if (r !== baseline && base) cell.delta = delta(s.last, base.last, direction);
       return cell;
     });
@@ -89,7 +93,7 @@ export function buildDiffTable(runs: readonly RunView[], options: TableOptions):
       const b = s ? bestOf(s, direction) : null;
       if (!s) return { text: MISSING, missing: true };
       if (!b) return { text: 'no finite value' };
-      const cell: TableCell = { text: formatValue(b.value), detail: `step ${formatStep(b.step)}` };
+      const cell: TableCell = { ...numberCell(b.value), detail: `step ${formatStep(b.step)}` };
       if (r !== baseline && baseBest) cell.delta = delta(b.value, baseBest.value, direction);
       return cell;
     });
@@ -123,7 +127,7 @@ export function buildDiffTable(runs: readonly RunView[], options: TableOptions):
       const raw = r.detail.summaries[key];
       if (raw === undefined) return { text: MISSING, missing: true, changed: baseline?.detail.summaries[key] !== undefined };
       const value = summaryNumber(raw);
-      const cell: TableCell = { text: value === undefined ? String(raw) : formatValue(value) };
+      const cell: TableCell = value === undefined ? { text: String(raw) } : numberCell(value);
       if (r !== baseline && value !== undefined && baseValue !== undefined) cell.delta = delta(value, baseValue, direction);
       else if (r !== baseline && baseline && String(raw) !== String(baseline.detail.summaries[key])) cell.changed = true;
       return cell;
@@ -160,6 +164,18 @@ function textSection(id: 'params' | 'tags', title: string, kind: RowKind, runs: 
   return { id, title, rows, hiddenSame: hidden };
 }
 
+/** A number's cell: short, with the exact form beside it when they differ. */
+function numberCell(value: number): TableCell {
+  const text = formatShort(value);
+  const exact = formatExact(value);
+  return exact === text ? { text } : { text, exact };
+}
+
+/** The cell's full text: its exact value where it has one (hover, copies, sameness). */
+export function exactText(c: TableCell): string {
+  return c.exact ?? c.text;
+}
+
 function delta(value: number, base: number, direction: Direction): TableCell['delta'] {
   const d = deltaAgainst(value, base, direction);
   const text = d.verdict === 'unknown' ? 'n/a' : `${formatSigned(d.absolute)} (${formatPercent(d.relative)})`;
@@ -173,7 +189,7 @@ function summaryNumber(v: number | string | undefined): number | undefined {
 }
 
 function allSame(cells: readonly TableCell[]): boolean {
-  return cells.every((c) => c.text === cells[0].text);
+  return cells.every((c) => exactText(c) === exactText(cells[0]));
 }
 
 function sortedKeys(keys: string[]): string[] {
@@ -185,7 +201,7 @@ function sortedKeys(keys: string[]): string[] {
 const mdCell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 function cellText(c: TableCell): string {
-  return [c.text, c.detail ? `@ ${c.detail}` : '', c.delta ? `(Δ ${c.delta.text}, ${c.delta.verdict})` : ''].filter(Boolean).join(' ');
+  return [exactText(c), c.detail ? `@ ${c.detail}` : '', c.delta ? `(Δ ${c.delta.text}, ${c.delta.verdict})` : ''].filter(Boolean).join(' ');
 }
 
 export function tableToMarkdown(t: DiffTable): string {
@@ -212,7 +228,7 @@ export function tableToCsv(t: DiffTable): string {
         r.key,
         r.field,
         ...r.cells.flatMap((c) => [
-          c.missing ? '' : c.text,
+          c.missing ? '' : exactText(c),
           c.detail?.replace(/^step /, '').replace(/,/g, '') ?? '',
           c.delta && Number.isFinite(c.delta.absolute) ? String(c.delta.absolute) : '',
           c.delta && c.delta.relative !== null && Number.isFinite(c.delta.relative) ? String(c.delta.relative * 100) : '',

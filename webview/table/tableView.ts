@@ -63,7 +63,7 @@ function renderCell(c: TableCell): HTMLElement {
   const classes = ['cell'];
   if (c.changed) classes.push('changed');
   if (c.missing) classes.push('missing');
-  const td = h('td', { class: classes.join(' '), title: c.text.length > 60 ? c.text : undefined }, h('span', { class: 'value' }, c.text));
+  const td = h('td', { class: classes.join(' '), title: c.exact ?? (c.text.length > 60 ? c.text : undefined) }, h('span', { class: 'value', data: c.exact ? { exact: c.exact } : {} }, c.text));
   if (c.detail) td.append(h('span', { class: 'detail' }, c.detail));
   if (c.delta) {
     const mark = c.delta.verdict === 'better' ? ' ✓' : c.delta.verdict === 'worse' ? ' ✗' : '';

@@ -671,6 +671,12 @@ export class SqliteRunStore implements RunStore {
     return { runs: rows.map(toSummary), total };
   }
 
+  runNames(sourceRoot: string, experimentKey: string): { id: number; name: string; path: string }[] {
+    return this.db
+      .prepare(`SELECT r.id, r.name, r.path FROM runs r JOIN experiments e ON e.id = r.experiment_id JOIN sources s ON s.id = e.source_id WHERE s.root = ? AND e.key = ? ORDER BY r.id`)
+      .all(sourceRoot, experimentKey) as { id: number; name: string; path: string }[];
+  }
+
   annotateRun(runId: number, annotation: RunAnnotation): void {
     const sets: string[] = [];
     const args: unknown[] = [];

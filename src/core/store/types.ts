@@ -178,6 +178,8 @@ export interface RunStore {
   /** Every series' last value for these runs (for headline metrics in lists). */
   lastValues(runIds: readonly number[]): Map<number, { key: string; lastValue: number; lastStep: number; pointCount: number }[]>;
   listRuns(query?: RunQuery): { runs: RunSummary[]; total: number };
+  /** Every run of one experiment (hidden ones too), name and path only: what labels that tell them apart need. */
+  runNames(sourceRoot: string, experimentKey: string): { id: number; name: string; path: string }[];
   getRun(idOrUid: number | string): RunDetail | undefined;
   /** Resolves a user-typed reference: numeric id, uid, uid prefix, or exact run name. */
   findRuns(reference: string): RunSummary[];

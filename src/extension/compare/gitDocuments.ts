@@ -27,7 +27,7 @@ export class GitDocuments implements vscode.TextDocumentContentProvider, vscode.
 }
 
 const short = (c: string) => c.trim().slice(0, 8);
-const runName = (r: WireRunDetail) => r.label ?? r.name;
+const runName = (r: WireRunDetail) => r.label ?? r.displayName;
 
 /** Opens diffs between the commits of two runs; returns a sentence when it cannot (also shown to the user). */
 export async function compareRunCode(base: WireRunDetail, other: WireRunDetail): Promise<string | undefined> {

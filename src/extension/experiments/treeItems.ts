@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { LogFormat } from '../../core/ingest/types';
 import type { WireExperiment, WireRunSummary, WireSeriesSummary } from '../../shared/protocol';
 import { describeAge, displayStatus, type DisplayStatus } from '../../shared/runStatus';
-import { formatValue, fromWire } from '../../shared/wireNumbers';
+import { formatExact, formatShort } from '../../shared/numberText';
+import { fromWire } from '../../shared/wireNumbers';
 import { staleAfterMs } from '../config';
 
 export type ExperimentsNode =
@@ -46,10 +47,14 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
   switch (node.kind) {
     case 'experiment': {
       const e = node.experiment;
-      const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(e.displayName, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `exp:${e.format}:${e.sourceRoot}:${e.key}`;
       item.description = `${FORMAT_LABEL[e.format]} · ${e.runCount} run${e.runCount === 1 ? '' : 's'} · ${displayPath(e.sourceRoot)}`;
-      item.tooltip = new vscode.MarkdownString(`**${e.name}** (${FORMAT_LABEL[e.format]})\n\n${e.sourceRoot}${e.lastError ? `\n\n⚠ ${e.lastError.split('\n')[0]}` : ''}`);
+      // Names, paths and errors come from files: text, never Markdown (appendText escapes it).
+      const tooltip = new vscode.MarkdownString();
+      tooltip.appendMarkdown('**').appendText(e.name).appendMarkdown(`** (${FORMAT_LABEL[e.format]})\n\n`).appendText(e.sourceRoot);
+      if (e.lastError) tooltip.appendMarkdown('\n\n⚠ ').appendText(e.lastError.split('\n')[0]);
+      item.tooltip = tooltip;
       item.iconPath = new vscode.ThemeIcon(e.lastError ? 'warning' : 'beaker');
       item.contextValue = 'runlens.experiment';
       return item;
@@ -58,7 +63,7 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
       const r = node.run;
       const now = Date.now();
       const status = displayStatus(r, now, staleAfterMs());
-      const item = new vscode.TreeItem(`${r.starred ? '★ ' : ''}${r.label ?? r.name}`, vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(`${r.starred ? '★ ' : ''}${r.label ?? r.displayName}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `run:${r.uid}`;
       const headline = r.headline.map((h) => `${h.key} ${formatShort(fromWire(h.lastValue))}`).join(' · ');
       item.description = [status, describeAge(r.lastWrite, now), headline].filter(Boolean).join(' · ');
@@ -67,9 +72,9 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
       if (r.hidden) item.description = `hidden · ${item.description}`;
       item.resourceUri = vscode.Uri.file(r.path);
       const tooltip = new vscode.MarkdownString(undefined, true);
-      tooltip.appendMarkdown(`**`).appendText(r.label ? `${r.label} (${r.name})` : r.name).appendMarkdown(`** · ${status}\n\n`);
+      tooltip.appendMarkdown(`**`).appendText(r.label ? `${r.label} (${r.displayName})` : r.displayName).appendMarkdown(`** · ${status}\n\n`);
       tooltip.appendText(r.path).appendMarkdown('\n\n');
-      tooltip.appendMarkdown(`uid \`${r.uid}\`\n\n`);
+      tooltip.appendMarkdown('uid ').appendText(r.uid).appendMarkdown('\n\n');
       if (r.startTime) tooltip.appendText(`started ${new Date(r.startTime).toLocaleString()}\n\n`);
       tooltip.appendText(`last write ${r.lastWrite ? `${new Date(r.lastWrite).toLocaleString()} (${describeAge(r.lastWrite, now)})` : 'unknown'}\n\n`);
       tooltip.appendText(`${r.seriesCount} metrics, ${r.pointCount.toLocaleString('en-US')} points, ${r.paramCount} params`);
@@ -88,8 +93,9 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
       const item = new vscode.TreeItem(s.key, vscode.TreeItemCollapsibleState.None);
       item.id = `metric:${node.run.uid}:${s.key}`;
       const last = fromWire(s.lastValue);
-      item.description = `${formatValue(last)} @ ${formatValue(fromWire(s.lastStep))}`;
-      item.tooltip = `${s.key}: last ${formatValue(last)} at step ${formatValue(fromWire(s.lastStep))}, ${s.pointCount} points, min ${s.valueMin === null ? '-' : formatValue(fromWire(s.valueMin))}, max ${s.valueMax === null ? '-' : formatValue(fromWire(s.valueMax))}`;
+      // Short in the row, exact on hover (numberText.ts).
+      item.description = `${formatShort(last)} @ ${formatShort(fromWire(s.lastStep))}`;
+      item.tooltip = `${s.key}: last ${formatExact(last)} at step ${formatExact(fromWire(s.lastStep))}, ${s.pointCount} points, min ${s.valueMin === null ? '-' : formatExact(fromWire(s.valueMin))}, max ${s.valueMax === null ? '-' : formatExact(fromWire(s.valueMax))}`;
       item.iconPath = new vscode.ThemeIcon(Number.isFinite(last) ? 'symbol-number' : 'warning');
       item.contextValue = 'runlens.metric';
       return item;
@@ -114,12 +120,4 @@ export function toTreeItem(node: ExperimentsNode): vscode.TreeItem {
       throw new Error(`unknown tree node ${JSON.stringify(unknown)}`);
     }
   }
-}
-
-/** Compact numbers for descriptions; full precision stays in tooltips and documents. */
-function formatShort(v: number): string {
-  if (!Number.isFinite(v)) return formatValue(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(3);
-  return String(Number(v.toPrecision(4)));
 }

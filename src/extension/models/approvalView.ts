@@ -2,10 +2,11 @@
 // and result, the smoke tests behind them, and what changed against the
 // current production version. Markdown; free of `vscode`.
 import type { Evaluation } from '../../core/registry/approval';
-import { formatValue, fromWire, type WireNumber, type Wired } from '../../shared/wireNumbers';
+import { formatExact } from '../../shared/numberText';
+import { fromWire, type WireNumber, type Wired } from '../../shared/wireNumbers';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const value = (v: WireNumber | string | null | undefined) => (v === null || v === undefined ? '—' : typeof v === 'number' || ['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? formatValue(fromWire(v as WireNumber)) : v);
+const value = (v: WireNumber | string | null | undefined) => (v === null || v === undefined ? '—' : typeof v === 'number' || ['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? formatExact(fromWire(v as WireNumber)) : v);
 const MARK = { pass: '✓ pass', fail: '✗ FAIL', skipped: '– skipped' } as const;
 
 export function approvalMarkdown(e: Wired<Evaluation>): string {

@@ -22,7 +22,7 @@ export async function pickRuns(agent: AgentClient, options: { many: boolean; tit
     void vscode.window.showInformationMessage('RunLens has no runs yet. Run "RunLens: Re-index Workspace" in a folder with training logs.');
     return [];
   }
-  const items = runs.map((run) => ({ label: run.label ?? run.name, description: `${run.experimentName} · ${run.format} · ${run.status}`, detail: run.path, run }));
+  const items = runs.map((run) => ({ label: run.label ?? run.displayName, description: `${run.experimentName} · ${run.format} · ${run.status}`, detail: run.path, run }));
   const quickPick = { title: `${options.title} (${total} runs)`, matchOnDescription: true, matchOnDetail: true, placeHolder: 'Type to search runs by name, experiment or path' };
   if (options.many) {
     const picked = await vscode.window.showQuickPick(items, { ...quickPick, canPickMany: true });
@@ -59,13 +59,13 @@ export async function compareRuns(ctx: RunCommandContext, clicked: RunArgument, 
   if (!options.asText) {
     if (runs.length > 50) void vscode.window.showInformationMessage(`RunLens: the comparison shows the first 50 of the ${runs.length} runs picked.`);
     const shown = runs.slice(0, 50);
-    await vscode.commands.executeCommand('runlens.openComparePanel', shown.map((r) => r.id), shown.map((r) => r.label ?? r.name));
+    await vscode.commands.executeCommand('runlens.openComparePanel', shown.map((r) => r.id), shown.map((r) => r.label ?? r.displayName));
     return;
   }
   const detailed = await details(ctx.agent, runs.slice(0, 50));
   if (detailed.length === 2) {
     const [a, b] = await Promise.all(detailed.map((r) => vscode.workspace.openTextDocument({ language: 'ini', content: runAsDiffableText(r) })));
-    await vscode.commands.executeCommand('vscode.diff', a.uri, b.uri, `${detailed[0].name} ↔ ${detailed[1].name} (params and last metric values)`);
+    await vscode.commands.executeCommand('vscode.diff', a.uri, b.uri, `${detailed[0].displayName} ↔ ${detailed[1].displayName} (params and last metric values)`);
     return;
   }
   const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: runsAsMarkdownTable(detailed) });

@@ -13,7 +13,7 @@ import { buildDiffTable, tableToCsv, tableToMarkdown } from '../../../webview/ta
 
 function detail(id: number, name: string, params: Record<string, string>, tags: Record<string, string> = {}, summaries: WireRunDetail['summaries'] = {}): WireRunDetail {
   return {
-    id, uid: `uid${id}abcdef`, name, format: 'mlflow', sourceRoot: '/r', experimentKey: '1', experimentName: 'e', path: `/r/${id}`, status: 'finished',
+    id, uid: `uid${id}abcdef`, name, displayName: name, format: 'mlflow', sourceRoot: '/r', experimentKey: '1', experimentName: 'e', path: `/r/${id}`, status: 'finished',
     startTime: null, endTime: null, lastWrite: null, seriesCount: 0, paramCount: 0, pointCount: 0, label: null, starred: false, hidden: false, headline: [],
     note: null, params, tags, summaries, series: [],
   };
@@ -39,9 +39,9 @@ const runsFixture = () =>
     ],
   );
 
-test('run views: fixed colours by position, duplicate names told apart, git commit read from the tag', () => {
+test('run views: fixed colours by position, duplicate names told apart by their folders, git commit read from the tag', () => {
   const runs = runsFixture();
-  assert.deepEqual(runs.map((r) => r.name), ['base', 'same|name (uid2abcd)', 'same|name (uid3abcd)']);
+  assert.deepEqual(runs.map((r) => r.name), ['base', 'same|name (2)', 'same|name (3)']);
   assert.equal(new Set(runs.map((r) => r.color)).size, 3);
   assert.equal(runs[0].commit, 'abc1234');
   assert.equal(runs[1].commit, null);
@@ -73,7 +73,7 @@ test('the diff table: changed params, last/best with deltas by direction, summar
   assert.equal(bestAcc.cells[1].delta!.text, '+0.05 (+7.14 %)');
   const div = metrics.find((r) => r.key === 'val_loss' && r.kind === 'divergence')!;
   assert.deepEqual(div.cells.map((c) => c.text), ['baseline', 'above from step 1', 'within noise']);
-  assert.deepEqual(table.divergenceSentences, ['val_loss of same|name (uid2abcd) exceeds base from step 1']);
+  assert.deepEqual(table.divergenceSentences, ['val_loss of same|name (2) exceeds base from step 1']);
 
   const summaries = table.sections.find((s) => s.id === 'summaries')!;
   assert.equal(summaries.rows[0].cells[1].delta!.verdict, 'better', 'final_acc: higher is better');
@@ -94,13 +94,32 @@ test('only differences hides rows that are the same in every run, and counts the
 test('copies: Markdown escapes pipes, CSV quotes what needs quoting', () => {
   const table = buildDiffTable(runsFixture(), { baselineId: 2, onlyDifferences: false, directions: {}, divergences: [] });
   const md = tableToMarkdown(table);
-  assert.ok(md.startsWith('|  | base | same\\|name (uid2abcd) (baseline) | same\\|name (uid3abcd) |\n|---|---|---|---|\n'), md.slice(0, 200));
+  assert.ok(md.startsWith('|  | base | same\\|name (2) (baseline) | same\\|name (3) |\n|---|---|---|---|\n'), md.slice(0, 200));
   assert.ok(md.includes('| val_loss · best (min) | 0.4 @ step 2 (Δ −0.1 (−20.0 %), better) | 0.5 @ step 2 | 0.9 @ step 0 (Δ +0.4 (+80.0 %), worse) |'), md);
   const csv = tableToCsv(table);
   const lines = csv.split('\r\n');
   assert.equal(lines[0].split(',').length, 3 + 3 * 4);
-  assert.ok(lines[0].includes('same|name (uid2abcd) delta %'));
+  assert.ok(lines[0].includes('same|name (2) delta %'));
   assert.ok(lines.some((l) => l.startsWith('metrics,val_loss,best (min),0.4,2,-0.09999999999999998,-19.999999999999996,0.5,2,,,0.9,0,0.4,80')), csv);
+});
+
+test('cells show numbers short and keep the exact value for hover, sameness and copies (float32 at float32 precision)', () => {
+  const float32 = Math.fround(0.08434793); // a TensorBoard simple_value: 0.0843479335308075 as a double
+  const double = 0.12345678901234568;
+  const runs = buildRunViews(
+    [1, 2],
+    [compareRun(detail(1, 'a', {}), { loss: [[0], [float32]] }), compareRun(detail(2, 'b', {}), { loss: [[0], [double]] })],
+  );
+  const table = buildDiffTable(runs, { baselineId: 1, onlyDifferences: false, directions: {}, divergences: [] });
+  const last = table.sections.find((s) => s.id === 'metrics')!.rows.find((r) => r.key === 'loss' && r.kind === 'metric-last')!;
+  assert.deepEqual(last.cells.map((c) => [c.text, c.exact]), [['0.084348', '0.08434793'], ['0.12346', '0.12345678901234568']]);
+  assert.ok(tableToMarkdown(table).includes('| loss · last | 0.08434793 @ step 0 | 0.12345678901234568 @ step 0'), tableToMarkdown(table));
+  assert.ok(tableToCsv(table).includes('metrics,loss,last,0.08434793,0,,,0.12345678901234568,0,'), tableToCsv(table));
+  // Cells that only look the same when short are not the same.
+  const close = buildRunViews([1, 2], [compareRun(detail(1, 'a', {}), { x: [[0], [0.123456]] }), compareRun(detail(2, 'b', {}), { x: [[0], [0.1234564]] })]);
+  const xRow = buildDiffTable(close, { baselineId: 1, onlyDifferences: false, directions: {}, divergences: [] }).sections[1].rows[0];
+  assert.equal(xRow.cells[0].text, xRow.cells[1].text);
+  assert.equal(xRow.same, false);
 });
 
 test('chart series: decoded with NaN kept, gaps as null, log axes drop what they cannot show', () => {

@@ -5,7 +5,7 @@ import { runAsDiffableText, runsAsMarkdownTable } from '../../../src/extension/r
 
 function run(name: string, lr: string, loss: number | 'NaN'): WireRunDetail {
   return {
-    id: 1, uid: name, name, format: 'mlflow', sourceRoot: '/r', experimentKey: '1', experimentName: 'exp', path: `/r/${name}`, status: 'finished',
+    id: 1, uid: name, name, displayName: name, format: 'mlflow', sourceRoot: '/r', experimentKey: '1', experimentName: 'exp', path: `/r/${name}`, status: 'finished',
     startTime: null, endTime: null, lastWrite: null, seriesCount: 1, paramCount: 1, pointCount: 1, label: null, starred: false, hidden: false, headline: [],
     note: null, params: { lr, 'a|b': 'x' }, tags: {}, summaries: { best: 0.5 },
     series: [{ key: 'loss', pointCount: 3, stepMin: 0, stepMax: 2, valueMin: 0, valueMax: 1, lastValue: loss, lastStep: 2 }],

@@ -13,7 +13,7 @@ test('a loss-like metric turning NaN or infinite raises one alert; other metrics
 });
 
 const run = (status: WireRunSummary['status'], lastWrite: number | null, uid = 'u'): WireRunSummary => ({
-  id: 3, uid, name: 'trainer', format: 'mlflow', sourceRoot: '/r', experimentKey: '1', experimentName: 'e', path: '/r/k', status,
+  id: 3, uid, name: 'trainer', displayName: 'trainer', format: 'mlflow', sourceRoot: '/r', experimentKey: '1', experimentName: 'e', path: '/r/k', status,
   startTime: null, endTime: null, lastWrite, seriesCount: 1, paramCount: 0, pointCount: 1, label: null, starred: false, hidden: false, headline: [],
 });
 

@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { distinctLabels } from '../../../src/shared/distinctLabels';
+
+test('names shown once stay; the same name is told apart by the fewest folders that differ', () => {
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'training.log', path: '/w/keras/a/training.log' },
+      { name: 'training.log', path: '/w/keras/b/training.log' },
+      { name: 'other', path: '/w/other' },
+    ]),
+    ['training.log (a)', 'training.log (b)', 'other'],
+  );
+  // TF2 Keras: logs/fit/<time>/train and /validation, several fits.
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'train', path: '/w/logs/fit/20240101-120000/train' },
+      { name: 'validation', path: '/w/logs/fit/20240101-120000/validation' },
+      { name: 'train', path: '/w/logs/fit/20240102-090000/train' },
+    ]),
+    ['train (20240101-120000)', 'validation', 'train (20240102-090000)'],
+  );
+  // Deeper folders only where the last ones are the same.
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'version_0', path: '/w/a/x/lightning_logs/version_0' },
+      { name: 'version_0', path: '/w/b/x/lightning_logs/version_0' },
+    ]),
+    ['version_0 (a/x/lightning_logs)', 'version_0 (b/x/lightning_logs)'],
+  );
+});
+
+test('MLflow runs of one name are told apart by their run folders, shortened; paths that cannot tell them apart are numbered', () => {
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'baseline', path: '/w/mlruns/1/8e5d1fe41dcd4cc5ba32921b07f1b7f1' },
+      { name: 'baseline', path: '/w/mlruns/1/f8b0899d2d2c42c6a73b7ca8c256e3d6' },
+    ]),
+    ['baseline (8e5d1fe4…)', 'baseline (f8b0899d…)'],
+  );
+  // Keras segments of one file share its path.
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'x', path: '/w/f.log' },
+      { name: 'x', path: '/w/f.log' },
+    ]),
+    ['x', 'x #2'],
+  );
+  // A made label never equals another item's own name.
+  const labels = distinctLabels([
+    { name: 'a', path: '/w/b/a' },
+    { name: 'a', path: '/w/c/a' },
+    { name: 'a (b)', path: '/w/z' },
+  ]);
+  assert.equal(new Set(labels).size, 3, labels.join(', '));
+});
