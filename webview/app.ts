@@ -19,6 +19,8 @@ export class App {
   private runs: RunView[] = [];
   private settings: CompareSettings;
   private divergences: WireDivergence[] = [];
+  /** The baseline the divergences were computed against (null: none computed yet). */
+  private divergenceBaseline: number | null = null;
   private readonly charts: ChartsView;
   private readonly notice = h('div', { class: 'notice', role: 'status', attrs: { 'aria-live': 'polite' } });
   private readonly tableHost = h('div', { class: 'table-scroll', tabIndex: 0, attrs: { 'aria-label': 'Comparison table (scrolls sideways)' } });
@@ -212,7 +214,13 @@ export class App {
         },
       }),
     );
-    this.sentences.replaceChildren(...table.divergenceSentences.map((s) => h('li', {}, s)));
+    const checked = this.runs.length > 1 && this.divergenceBaseline !== null && this.divergenceBaseline === this.settings.baselineRunId;
+    const baselineName = this.runs.find((r) => r.id === this.settings.baselineRunId)?.name ?? 'the baseline';
+    this.sentences.replaceChildren(
+      ...(table.divergenceSentences.length || !checked
+        ? table.divergenceSentences.map((s) => h('li', {}, s))
+        : [h('li', { class: 'none' }, `No run left ${baselineName}'s noise band on a metric they share.`)]),
+    );
   }
 
   private renderCodeCompare(): void {
@@ -258,6 +266,7 @@ export class App {
         if (token !== this.divergenceToken) return;
         const redone = keys ? new Set(keys) : undefined;
         this.divergences = redone ? [...this.divergences.filter((d) => d.baselineRunId === baselineRunId && !redone.has(d.key)), ...answer.results] : answer.results;
+        this.divergenceBaseline = baselineRunId;
         this.renderTable();
         this.charts.redrawAll();
       })

@@ -2,8 +2,7 @@
 // agent is not available, instead of throwing.
 import * as vscode from 'vscode';
 import type { WireRunSummary } from '../shared/protocol';
-import { formatExact } from '../shared/numberText';
-import { fromWire } from '../shared/wireNumbers';
+import { formatValue, fromWire } from '../shared/wireNumbers';
 import type { AgentClient } from './agent/agentClient';
 import type { ExperimentsTreeProvider } from './experiments/experimentsTree';
 import type { ExperimentsNode } from './experiments/treeItems';
@@ -80,7 +79,7 @@ async function showRunDocument(ctx: CommandContext, run: WireRunSummary): Promis
     '|---|---|---|---|---|---|',
     ...detail.series.map(
       (s) =>
-        `| ${esc(s.key)} | ${formatExact(fromWire(s.lastValue))} | ${formatExact(fromWire(s.lastStep))} | ${s.pointCount} | ${s.valueMin === null ? '-' : formatExact(fromWire(s.valueMin))} | ${s.valueMax === null ? '-' : formatExact(fromWire(s.valueMax))} |`,
+        `| ${esc(s.key)} | ${formatValue(fromWire(s.lastValue))} | ${formatValue(fromWire(s.lastStep))} | ${s.pointCount} | ${s.valueMin === null ? '-' : formatValue(fromWire(s.valueMin))} | ${s.valueMax === null ? '-' : formatValue(fromWire(s.valueMax))} |`,
     ),
     '',
     '## Params',

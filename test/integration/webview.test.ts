@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DownsampledSeriesResult } from '../../src/shared/compareWire';
 import type { AgentRequestMethod, RequestParams, RequestResult, WireRunSummary, WireSeriesChange } from '../../src/shared/protocol';
+import { formatExact, formatShort } from '../../src/shared/numberText';
 import { fromWire } from '../../src/shared/wireNumbers';
 import { startAgent, type AgentHandle } from '../support/agentProcess';
 import { copyCorpus, makeTempDir, repoRoot } from '../support/fixtures';
@@ -107,13 +108,22 @@ describe('comparison panel webview in headless Chromium', { skip, timeout: 180_0
     const b = mlflowPoints(path.join(mnist, 'mlruns/1', RUN_B, 'metrics/test_loss'));
     const row = (kind: string) => harness.page.locator(`table.diff-table tr[data-key="test_loss"][data-kind="${kind}"] td.cell`);
     const last = await row('metric-last').locator('.value').allTextContents();
-    assert.deepEqual(last.slice(0, 2), [String(a[a.length - 1].value), String(b[b.length - 1].value)]);
+    // Cells are short (five significant digits); the exact value is on hover: the file's number,
+    // at float32 precision where it is exactly a float32 (what the training code logged).
+    assert.deepEqual(last.slice(0, 2), [formatShort(a[a.length - 1].value), formatShort(b[b.length - 1].value)]);
     assert.equal(last[2], '—', 'the TensorBoard run has no test_loss');
+    const hovers = await row('metric-last').evaluateAll((tds) => tds.map((td) => td.getAttribute('title')));
+    assert.deepEqual(hovers.slice(0, 2), [formatExact(a[a.length - 1].value), formatExact(b[b.length - 1].value)]);
+    for (const [i, file] of [a, b].entries()) {
+      const shown = Number(hovers[i]);
+      const want = file[file.length - 1].value;
+      assert.ok(shown === want || Math.fround(shown) === want, `hover ${hovers[i]} names the file's ${want}`);
+    }
     // Best of a loss is its minimum; B logged two values at step 0.
     const bestB = Math.min(...b.map((p) => p.value));
     const bestA = Math.min(...a.map((p) => p.value));
     const best = row('metric-best');
-    assert.equal(await best.nth(1).locator('.value').textContent(), String(bestB));
+    assert.equal(await best.nth(1).locator('.value').textContent(), formatShort(bestB));
     assert.equal(await best.nth(1).locator('.detail').textContent(), 'step 0');
     const delta = best.nth(1).locator('.delta');
     assert.equal(await delta.getAttribute('data-verdict'), bestB < bestA ? 'better' : 'worse');

@@ -6,14 +6,17 @@ import { guessDirection, type Direction } from '../../src/core/compare/direction
 import { bestOf, deltaAgainst, type Verdict } from '../../src/core/compare/stats';
 import type { WireDivergence } from '../../src/shared/compareWire';
 import { formatExact, formatShort } from '../../src/shared/numberText';
+import { formatValue } from '../../src/shared/wireNumbers';
 import { formatPercent, formatSigned, formatStep } from '../format';
 import type { RunView } from '../runs';
 
 export interface TableCell {
   /** What the cell shows: numbers in their short form (numberText.ts). */
   text: string;
-  /** The exact value, when `text` shortens it: shown on hover and written by the copies. */
+  /** The exact value, when `text` shortens it: shown on hover (a float32 at float32 precision). */
   exact?: string;
+  /** A number cell's value: the copies write it whole (every bit of the double, as the file gave it). */
+  value?: number;
   /** Secondary text (the step of a value). */
   detail?: string;
   delta?: { text: string; verdict: Verdict; absolute: number; relative: number | null };
@@ -168,12 +171,12 @@ function textSection(id: 'params' | 'tags', title: string, kind: RowKind, runs: 
 function numberCell(value: number): TableCell {
   const text = formatShort(value);
   const exact = formatExact(value);
-  return exact === text ? { text } : { text, exact };
+  return exact === text ? { text, value } : { text, exact, value };
 }
 
-/** The cell's full text: its exact value where it has one (hover, copies, sameness). */
+/** The cell's full text, for copies and sameness: a number's whole double, else the text. */
 export function exactText(c: TableCell): string {
-  return c.exact ?? c.text;
+  return c.value === undefined ? c.text : formatValue(c.value);
 }
 
 function delta(value: number, base: number, direction: Direction): TableCell['delta'] {

@@ -74,6 +74,25 @@ export function parseShapeOverrides(text: string | undefined): Map<string, numbe
   return overrides;
 }
 
+/**
+ * What a smoke-test prompt offers, as `--shape` text: each input with a dim
+ * the model leaves open (named, unnamed, or no shape at all), with the dims
+ * the test would use for it (`x=1x3x224x224`); a fully static input is left
+ * out, and a model whose inputs are all static gives '' (nothing to ask).
+ * An input without a declared shape gets `name=` for the user to fill in.
+ */
+export function dynamicShapeDefaults(specs: readonly TensorSpec[]): string {
+  const open = specs.filter((s) => s.shape === null || s.shape.some((d) => d.kind !== 'fixed'));
+  if (open.length === 0) return '';
+  let planned: Map<string, number[]> | undefined;
+  try {
+    planned = new Map(planInputs(specs.filter((s) => s.shape !== null)).inputs.map((i) => [i.name, i.dims.map((d) => d.value)]));
+  } catch {
+    // An input the generator cannot make: the smoke test says why; offer the names only.
+  }
+  return open.map((s) => `${s.name}=${planned?.get(s.name)?.join('x') ?? ''}`).join(',');
+}
+
 /** Decides every input's shape and contents. Throws UserError for what the generator cannot make. */
 export function planInputs(specs: readonly TensorSpec[], overrides: ReadonlyMap<string, number[]> = new Map(), seed = DEFAULT_SEED): InputPlan {
   for (const name of overrides.keys()) {

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WireRunDetail } from '../../shared/protocol';
-import { changedFiles, fileAtCommit, findRepositoryWith, GIT_COMMIT_TAG, isCommitId } from './gitRepo';
+import { changedFiles, fileAtCommit, findRepositoryWith, GIT_COMMIT_TAG, isCommitId, lookupFailureText } from './gitRepo';
 
 export const GIT_SCHEME = 'runlens-git';
 
@@ -47,9 +47,7 @@ export async function compareRunCode(base: WireRunDetail, other: WireRunDetail):
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   const runDirs = [base, other].map((r) => path.dirname(r.path));
   const found = await findRepositoryWith([a!, b!], [...folders, ...runDirs]);
-  if (found.kind === 'missing') {
-    return say(`commit ${short(found.commit)} is not in this repository (looked in ${found.searched.join(', ') || 'no git repository'}). Fetch it, or open the repository the run was trained from.`);
-  }
+  if (found.kind !== 'found') return say(lookupFailureText(found));
   const files = await changedFiles(found.repo, a!, b!);
   if (files.length === 0) {
     const message = `commits ${short(a!)} and ${short(b!)} have the same files.`;

@@ -59,12 +59,18 @@ export async function fileAtCommit(repo: string, commit: string, file: string): 
   }
 }
 
-export type RepositoryLookup = { kind: 'found'; repo: string } | { kind: 'missing'; commit: string; searched: string[] };
+export type RepositoryLookup =
+  | { kind: 'found'; repo: string }
+  /** Repositories were found, and `commit` is in none of them. */
+  | { kind: 'missing'; commit: string; searched: string[] }
+  /** No candidate folder is inside a git repository. */
+  | { kind: 'none'; searched: string[] };
 
 /**
  * The first repository among the candidate folders (the workspace folders,
  * the runs' folders) that holds every commit; else the first commit that no
- * candidate holds, and where we looked.
+ * repository holds and the repositories looked in; else (no repository at
+ * all) the folders looked in, each once.
  */
 export async function findRepositoryWith(commits: string[], candidates: string[]): Promise<RepositoryLookup> {
   const roots: string[] = [];
@@ -84,5 +90,14 @@ export async function findRepositoryWith(commits: string[], candidates: string[]
     }
     if (all) return { kind: 'found', repo };
   }
-  return { kind: 'missing', commit: missing, searched: roots.length ? roots : candidates };
+  if (roots.length === 0) return { kind: 'none', searched: [...new Set(candidates)] };
+  return { kind: 'missing', commit: missing, searched: roots };
+}
+
+/** Why Compare Code cannot open a diff, for a lookup that found no repository holding both commits. */
+export function lookupFailureText(lookup: Exclude<RepositoryLookup, { kind: 'found' }>): string {
+  if (lookup.kind === 'none') {
+    return `none of these folders is in a git repository: ${lookup.searched.join(', ')}. Open the repository the runs were trained from as a workspace folder.`;
+  }
+  return `commit ${lookup.commit.trim().slice(0, 8)} is not in ${lookup.searched.length === 1 ? 'the repository' : 'any of the repositories'} ${lookup.searched.join(', ')}. Fetch it, or open the repository the run was trained from.`;
 }

@@ -72,9 +72,11 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
         return item;
       }
       case 'engine-problem': {
-        const item = new vscode.TreeItem('Docker engine not reachable', vscode.TreeItemCollapsibleState.None);
-        item.description = node.host;
-        item.tooltip = new vscode.MarkdownString().appendText(`${node.error}\n\nSet runlens.deploy.dockerHost, or start Docker.`);
+        const item = new vscode.TreeItem('No Docker engine found', vscode.TreeItemCollapsibleState.None);
+        item.description = `at ${node.host} · click to point RunLens at one`;
+        item.tooltip = new vscode.MarkdownString().appendText(
+          `${node.error}\n\nDeployments need a Docker engine. Start Docker (on Debian or Ubuntu: sudo apt install docker.io), or point RunLens at a running engine with the setting runlens.deploy.dockerHost (unix:///var/run/docker.sock, tcp://host:2375) or the DOCKER_HOST environment variable.`,
+        );
         item.iconPath = new vscode.ThemeIcon('warning');
         item.command = { command: 'workbench.action.openSettings', title: 'Open Settings', arguments: ['runlens.deploy.dockerHost'] };
         return item;
@@ -94,10 +96,9 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
     const { engine, deployments } = await this.agent.request('deploy/list', { dockerHost: dockerHostSetting() });
     this.last = deployments;
     void vscode.commands.executeCommand('setContext', 'runlens.hasDeployments', deployments.length > 0);
-    if (!engine.reachable) {
-      // Only worth a row when the user has deployed something or set an engine; otherwise the welcome text explains.
-      return dockerHostSetting() ? [{ kind: 'engine-problem', host: engine.host, error: engine.error ?? 'unreachable' }] : [];
-    }
+    // Without an engine nothing can be deployed or listed: say so, and how to point RunLens at one
+    // (the welcome text, "nothing deployed yet", would not be true).
+    if (!engine.reachable) return [{ kind: 'engine-problem', host: engine.host, error: engine.error ?? 'unreachable' }];
     const byName = new Map<string, WireDeployment[]>();
     for (const d of deployments) byName.set(d.deployment, [...(byName.get(d.deployment) ?? []), d]);
     return [...byName.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, containers]) => ({ kind: 'deployment', name, containers }));

@@ -3,6 +3,8 @@
 // palette when none was clicked. Results land in the model card.
 import * as vscode from 'vscode';
 import { goldenPathFor } from '../../core/models/golden';
+import { dynamicShapeDefaults, parseShapeOverrides } from '../../core/models/inputs';
+import type { TensorSpec } from '../../core/models/inspect';
 import type { ParityWire, SmokeWire } from '../../shared/modelCardProtocol';
 import type { ProgressParams, WireModelSummary } from '../../shared/protocol';
 import type { AgentClient } from '../agent/agentClient';
@@ -51,6 +53,31 @@ function withAgentProgress<T>(ctx: ModelCommandContext, title: string, work: (to
   });
 }
 
+/**
+ * Sizes for the model's open dims, prefilled with its real input names and
+ * the sizes the test would use; a model whose inputs are all static is not
+ * asked about (''). Undefined: the user cancelled.
+ */
+async function askDynamicShapes(ctx: ModelCommandContext, modelPath: string): Promise<string | undefined> {
+  const inspection = (await ctx.agent.request('models/inspect', { path: modelPath })) as { inputs?: TensorSpec[] };
+  const defaults = Array.isArray(inspection.inputs) ? dynamicShapeDefaults(inspection.inputs) : '';
+  if (defaults === '') return '';
+  const entered = await vscode.window.showInputBox({
+    title: `Smoke test of ${displayPath(modelPath)}: sizes for dynamic dimensions`,
+    prompt: 'Only inputs with dims the model leaves open are listed. Edit the sizes, or press Enter to use these.',
+    value: defaults,
+    validateInput: (text) => {
+      try {
+        parseShapeOverrides(text);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  });
+  return entered === undefined ? undefined : entered.trim();
+}
+
 export function registerModelCommands(ctx: ModelCommandContext, register: (id: string, fn: (...args: never[]) => unknown) => vscode.Disposable): vscode.Disposable[] {
   return [
     register('runlens.refreshModels', () => ctx.models.refresh()),
@@ -62,11 +89,7 @@ export function registerModelCommands(ctx: ModelCommandContext, register: (id: s
     register('runlens.runSmokeTest', async (node?: ModelsNode | vscode.Uri, options?: { shapes?: string }) => {
       const modelPath = await resolveModel(ctx, node, 'Run Smoke Test');
       if (!modelPath) return;
-      const shapes = options ? (options.shapes ?? '') : await vscode.window.showInputBox({
-        title: 'Smoke test: input shapes',
-        prompt: 'Optional: sizes for dynamic dimensions, e.g. x=1x3x224x224 (empty: sensible defaults, shown in the report)',
-        placeHolder: 'name=1x3x224x224,other=1x512',
-      });
+      const shapes = options ? (options.shapes ?? '') : await askDynamicShapes(ctx, modelPath);
       if (shapes === undefined) return;
       // With a golden file beside the model, every smoke test is compared with it.
       const { golden } = await ctx.agent.request('models/results', { path: modelPath });

@@ -1,8 +1,7 @@
 // Plain-text and Markdown renderings of runs, for the text diff that "Compare
 // Runs" opens until the comparison panel exists. Free of `vscode`.
 import type { WireRunDetail } from '../../shared/protocol';
-import { formatExact } from '../../shared/numberText';
-import { fromWire } from '../../shared/wireNumbers';
+import { formatValue, fromWire } from '../../shared/wireNumbers';
 
 /** One line per param and per metric's last value, sorted: two of these diff cleanly. */
 export function runAsDiffableText(run: WireRunDetail): string {
@@ -10,14 +9,14 @@ export function runAsDiffableText(run: WireRunDetail): string {
   for (const key of Object.keys(run.params).sort()) lines.push(`${key} = ${run.params[key]}`);
   lines.push('', '[metrics: last value @ step]');
   for (const s of [...run.series].sort((a, b) => (a.key < b.key ? -1 : 1))) {
-    lines.push(`${s.key} = ${formatExact(fromWire(s.lastValue))} @ ${formatExact(fromWire(s.lastStep))}`);
+    lines.push(`${s.key} = ${formatValue(fromWire(s.lastValue))} @ ${formatValue(fromWire(s.lastStep))}`);
   }
   const summaryKeys = Object.keys(run.summaries).sort();
   if (summaryKeys.length) {
     lines.push('', '[summaries]');
     for (const key of summaryKeys) {
       const v = run.summaries[key];
-      lines.push(`${key} = ${typeof v === 'string' && !['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? v : formatExact(fromWire(v as never))}`);
+      lines.push(`${key} = ${typeof v === 'string' && !['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? v : formatValue(fromWire(v as never))}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -43,7 +42,7 @@ export function runsAsMarkdownTable(runs: WireRunDetail[]): string {
         key,
         runs.map((r) => {
           const s = r.series.find((x) => x.key === key);
-          return s ? formatExact(fromWire(s.lastValue)) : '—';
+          return s ? formatValue(fromWire(s.lastValue)) : '—';
         }),
       ),
     );

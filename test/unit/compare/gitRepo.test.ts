@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { changedFiles, fileAtCommit, findRepositoryWith, isCommitId } from '../../../src/extension/compare/gitRepo';
+import { changedFiles, fileAtCommit, findRepositoryWith, isCommitId, lookupFailureText } from '../../../src/extension/compare/gitRepo';
 import { makeTempDir } from '../../support/fixtures';
 
 let hasGit = true;
@@ -52,6 +52,19 @@ test('a commit this repository does not have is named, with where we looked', { 
   assert.equal(found.kind, 'missing');
   assert.equal(found.kind === 'missing' && found.commit, absent);
   assert.deepEqual(found.kind === 'missing' && found.searched, [fs.realpathSync(dir)]);
+  assert.equal(found.kind === 'missing' && lookupFailureText(found), `commit 8a8186b8 is not in the repository ${fs.realpathSync(dir)}. Fetch it, or open the repository the run was trained from.`);
+});
+
+test('with no git repository at all, that is what is said, and each folder looked in is listed once', { skip: !hasGit && 'git is not installed' }, async () => {
+  const workspace = makeTempDir('runlens-nogit-');
+  const runs = path.join(workspace, 'mlruns', '1');
+  fs.mkdirSync(runs, { recursive: true });
+  // The workspace folder, then both runs' folders (the same one).
+  const found = await findRepositoryWith(['8a8186b8467dc5d9b6c8cf5bebba2aa9d870cc64', 'f8b0899d2d2c42c6a73b7ca8c256e3d6'], [workspace, runs, runs]);
+  assert.deepEqual(found, { kind: 'none', searched: [workspace, runs] });
+  const text = lookupFailureText(found as Extract<typeof found, { kind: 'none' }>);
+  assert.equal(text, `none of these folders is in a git repository: ${workspace}, ${runs}. Open the repository the runs were trained from as a workspace folder.`);
+  assert.doesNotMatch(text, /commit/);
 });
 
 test('only hex object names reach git', async () => {

@@ -103,7 +103,7 @@ test('copies: Markdown escapes pipes, CSV quotes what needs quoting', () => {
   assert.ok(lines.some((l) => l.startsWith('metrics,val_loss,best (min),0.4,2,-0.09999999999999998,-19.999999999999996,0.5,2,,,0.9,0,0.4,80')), csv);
 });
 
-test('cells show numbers short and keep the exact value for hover, sameness and copies (float32 at float32 precision)', () => {
+test('cells show numbers short, the exact value on hover (float32 at float32 precision), and copies keep every bit', () => {
   const float32 = Math.fround(0.08434793); // a TensorBoard simple_value: 0.0843479335308075 as a double
   const double = 0.12345678901234568;
   const runs = buildRunViews(
@@ -113,8 +113,9 @@ test('cells show numbers short and keep the exact value for hover, sameness and 
   const table = buildDiffTable(runs, { baselineId: 1, onlyDifferences: false, directions: {}, divergences: [] });
   const last = table.sections.find((s) => s.id === 'metrics')!.rows.find((r) => r.key === 'loss' && r.kind === 'metric-last')!;
   assert.deepEqual(last.cells.map((c) => [c.text, c.exact]), [['0.084348', '0.08434793'], ['0.12346', '0.12345678901234568']]);
-  assert.ok(tableToMarkdown(table).includes('| loss · last | 0.08434793 @ step 0 | 0.12345678901234568 @ step 0'), tableToMarkdown(table));
-  assert.ok(tableToCsv(table).includes('metrics,loss,last,0.08434793,0,,,0.12345678901234568,0,'), tableToCsv(table));
+  // Copies keep every bit of the double (what a text log wrote; a float32 widened exactly).
+  assert.ok(tableToMarkdown(table).includes(`| loss · last | ${String(float32)} @ step 0 | 0.12345678901234568 @ step 0`), tableToMarkdown(table));
+  assert.ok(tableToCsv(table).includes(`metrics,loss,last,${String(float32)},0,,,0.12345678901234568,0,`), tableToCsv(table));
   // Cells that only look the same when short are not the same.
   const close = buildRunViews([1, 2], [compareRun(detail(1, 'a', {}), { x: [[0], [0.123456]] }), compareRun(detail(2, 'b', {}), { x: [[0], [0.1234564]] })]);
   const xRow = buildDiffTable(close, { baselineId: 1, onlyDifferences: false, directions: {}, divergences: [] }).sections[1].rows[0];

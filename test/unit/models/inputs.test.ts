@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isUserError } from '../../../src/core/errors';
 import { inspectModel, type Dim, type TensorSpec } from '../../../src/core/models/inspect';
-import { DEFAULT_SEED, lcg, materializeInputs, parseShapeOverrides, planInputs, shapeAt, toHalfBits } from '../../../src/core/models/inputs';
+import { DEFAULT_SEED, dynamicShapeDefaults, lcg, materializeInputs, parseShapeOverrides, planInputs, shapeAt, toHalfBits } from '../../../src/core/models/inputs';
 import { copyCorpus } from '../../support/fixtures';
 
 const fixed = (value: number): Dim => ({ kind: 'fixed', value });
@@ -29,6 +29,19 @@ describe('parseShapeOverrides', () => {
     for (const bad of ['x', '=1x2', 'x=1xa', 'x=0x3', 'x=1x-3']) {
       assert.throws(() => parseShapeOverrides(bad), (e: unknown) => isUserError(e) && /--shape/.test(e.message), bad);
     }
+  });
+});
+
+describe('the smoke-test prompt', () => {
+  test('asks only for inputs with open dims, prefilled with their real names and the sizes the test would use', () => {
+    const model = (file: string) => inspectModel(`${copyCorpus(`models/${file}`)}`).inputs;
+    assert.equal(dynamicShapeDefaults(model('blazeface_front_128.onnx')), '', 'input:0 [1,128,128,3] is static: nothing to ask');
+    assert.equal(dynamicShapeDefaults(model('ppocr_mobile_v2_cls.onnx')), 'x=1x3x224x224');
+    // silero: input [?, ?] and state [2, ?, 128] are open; sr (a scalar) is static.
+    const silero = dynamicShapeDefaults(model('silero_vad_v5.onnx'));
+    assert.equal(silero, 'input=1x512,state=2x1x128');
+    assert.deepEqual([...parseShapeOverrides(silero).keys()], ['input', 'state'], 'the prefill is valid --shape text');
+    assert.equal(dynamicShapeDefaults([spec('x', 'float32', null), spec('y', 'float32', [fixed(2)])]), 'x=', 'no declared shape: the name, to fill in');
   });
 });
 
