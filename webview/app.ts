@@ -5,7 +5,7 @@
 import type { WireCompareRun, WireDivergence } from '../src/shared/compareWire';
 import { COMPARE_PROTOCOL_VERSION, settingsFromState, type CompareSettings, type HostToWebview, type SeriesChangeForPanel } from '../src/shared/comparePanelProtocol';
 import { ChartsView } from './charts/chartsView';
-import { clear, h } from './dom';
+import { clear, h, keepingFocus } from './dom';
 import type { HostBridge } from './host';
 import { buildRunViews, type RunView } from './runs';
 import { buildDiffTable, effectiveDirection, tableToCsv, tableToMarkdown } from './table/model';
@@ -26,7 +26,7 @@ export class App {
   private readonly tableHost = h('div', { class: 'table-scroll', tabIndex: 0, attrs: { 'aria-label': 'Comparison table (scrolls sideways)' } });
   private readonly sentences = h('ul', { class: 'divergences', attrs: { 'aria-label': 'Where runs diverge from the baseline' } });
   private readonly codeHost = h('div', { class: 'code-compare' });
-  private readonly baselineSelect = h('vscode-single-select', { class: 'baseline-select', attrs: { 'aria-label': 'Baseline run' }, on: { change: (e) => this.setBaseline(Number((e.target as HTMLSelectElement).value)) } });
+  private readonly baselineSelect = h('vscode-single-select', { class: 'baseline-select', props: { label: 'Baseline run' }, attrs: { 'aria-label': 'Baseline run' }, on: { change: (e) => this.setBaseline(Number((e.target as HTMLSelectElement).value)) } });
   private readonly title = h('h1', {}, 'Compare runs');
   private summaryTimer: ReturnType<typeof setTimeout> | undefined;
   private divergenceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -152,7 +152,8 @@ export class App {
       h('vscode-checkbox', { props: { checked: s[key] }, data: { control: key }, on: { change: (e) => this.update({ [key]: (e.target as HTMLInputElement).checked }) } }, label);
     const xAxis = h(
       'vscode-single-select',
-      { attrs: { 'aria-label': 'x axis' }, data: { control: 'xAxis' }, on: { change: (e) => this.update({ xAxis: (e.target as HTMLSelectElement).value as CompareSettings['xAxis'] }) } },
+      // `label` names the inner combobox (the host's aria-label does not reach it).
+      { props: { label: 'x axis' }, attrs: { 'aria-label': 'x axis' }, data: { control: 'xAxis' }, on: { change: (e) => this.update({ xAxis: (e.target as HTMLSelectElement).value as CompareSettings['xAxis'] }) } },
       ...(
         [
           ['step', 'Step'],
@@ -206,13 +207,15 @@ export class App {
 
   private renderTable(): void {
     const table = this.table();
-    this.tableHost.replaceChildren(
-      renderDiffTable(table, {
-        flipDirection: (key) => {
-          const current = effectiveDirection(key, this.settings.directions).direction;
-          this.update({ directions: { ...this.settings.directions, [key]: current === 'min' ? 'max' : 'min' } });
-        },
-      }),
+    keepingFocus(this.tableHost, () =>
+      this.tableHost.replaceChildren(
+        renderDiffTable(table, {
+          flipDirection: (key) => {
+            const current = effectiveDirection(key, this.settings.directions).direction;
+            this.update({ directions: { ...this.settings.directions, [key]: current === 'min' ? 'max' : 'min' } });
+          },
+        }),
+      ),
     );
     const checked = this.runs.length > 1 && this.divergenceBaseline !== null && this.divergenceBaseline === this.settings.baselineRunId;
     const baselineName = this.runs.find((r) => r.id === this.settings.baselineRunId)?.name ?? 'the baseline';
@@ -228,7 +231,7 @@ export class App {
     const others = this.runs.filter((r) => r !== base);
     const select = h(
       'vscode-single-select',
-      { attrs: { 'aria-label': 'Run to compare with the baseline' } },
+      { props: { label: 'Run to compare with the baseline' }, attrs: { 'aria-label': 'Run to compare with the baseline' } },
       ...others.map((r, i) => h('vscode-option', { attrs: { value: String(r.id) }, props: { selected: i === 0 } }, r.name)),
     );
     const withCommit = others.filter((r) => r.commit);

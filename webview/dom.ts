@@ -59,3 +59,23 @@ export function adoptCss(...texts: string[]): void {
   });
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, ...sheets];
 }
+
+/**
+ * Runs `render`, which replaces what is inside `container`, and gives the
+ * keyboard focus back to the control that had it: the new element with the
+ * same data-focus-id. Without this, Enter on a button or Space on a checkbox
+ * that re-renders its own section drops the focus to <body>.
+ */
+export function keepingFocus(container: HTMLElement, render: () => void): void {
+  const active = document.activeElement;
+  const id = active instanceof HTMLElement && container.contains(active) ? active.dataset.focusId : undefined;
+  render();
+  if (id === undefined) return;
+  const again = Array.from(container.querySelectorAll<HTMLElement & { updateComplete?: Promise<unknown> }>('[data-focus-id]')).find((el) => el.dataset.focusId === id);
+  if (!again) return;
+  again.focus();
+  // A component (vscode-button, vscode-checkbox) becomes focusable once it has rendered, a microtask later.
+  void again.updateComplete?.then(() => {
+    if (document.activeElement !== again) again.focus();
+  });
+}

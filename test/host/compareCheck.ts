@@ -24,7 +24,8 @@ async function panelFrame(page: Page, timeoutMs: number): Promise<Frame> {
   }
 }
 
-export async function checkComparePanel(ctx: PhaseContext, page: Page, experiment: TreeRow, runNames: [string, string]): Promise<void> {
+/** Opens the comparison panel on two runs of `experiment` and checks it; returns its webview frame, still open. */
+export async function checkComparePanel(ctx: PhaseContext, page: Page, experiment: TreeRow, runNames: [string, string]): Promise<Frame> {
   // Rows are found again after each click: a click also expands or collapses a run, which moves the rows below it.
   const find = async (name: string) => {
     const rows = await treeRows(page);
@@ -75,4 +76,5 @@ export async function checkComparePanel(ctx: PhaseContext, page: Page, experimen
   await page.waitForTimeout(500);
   await screenshot(page, COMPARE_SCREENSHOT);
   ctx.log(`screenshot: ${path.relative(repoRoot, COMPARE_SCREENSHOT)}`);
+  return frame;
 }

@@ -71,8 +71,11 @@ export async function paletteEntries(page: Page, query: string, expected: string
   }
 }
 
-/** Runs the palette command titled exactly `title` ("Category: Title"), reopening the palette until it is listed. */
-export async function runPaletteCommand(page: Page, title: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Runs the palette command titled exactly `title` ("Category: Title"), reopening the palette until it is listed.
+ * `opensPicker`: the command asks in a quick pick of its own (the same widget), so it is not waited to close.
+ */
+export async function runPaletteCommand(page: Page, title: string, timeoutMs = 20_000, opensPicker = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await open(page, title);
@@ -82,7 +85,7 @@ export async function runPaletteCommand(page: Page, title: string, timeoutMs = 2
       const index = labels.indexOf(title);
       if (index >= 0) {
         await page.locator(ROWS).nth(index).click();
-        await page.locator(INPUT).waitFor({ state: 'hidden', timeout: 5_000 });
+        if (!opensPicker) await page.locator(INPUT).waitFor({ state: 'hidden', timeout: 5_000 });
         return;
       }
       await page.waitForTimeout(100);

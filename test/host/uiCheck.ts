@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { openWorkbench, screenshot } from './browser';
 import { checkComparePanel } from './compareCheck';
+import { checkThemes } from './themeCheck';
 import { agentLogFiles } from './diagnostics';
 import { expectedWorkspace, type ExpectedExperiment } from './expectations';
 import { paletteEntries, runPaletteCommand } from './palette';
@@ -15,6 +16,7 @@ import { elapsed, type PhaseContext } from './phase';
 import { runLensSettings } from './settings';
 import { childRow, expandRow, toastTexts, waitForTree, type TreeRow } from './workbenchDom';
 import { repoRoot } from '../support/fixtures';
+import { formatShort } from '../../src/shared/numberText';
 
 export const SCREENSHOT = path.join(repoRoot, 'test-results', 'host-experiments.png');
 export const README_SCREENSHOT = path.join(repoRoot, 'media', 'screenshot.png');
@@ -96,7 +98,8 @@ export async function runUiCheck(ctx: PhaseContext): Promise<void> {
     return metrics.every((x) => x.row) ? metrics : undefined;
   });
   for (const { m, row } of shown) {
-    const want = `${String(m.last)} @ ${m.lastStep}`;
+    // Short in the row (numberText.ts); the exact value is on hover.
+    const want = `${formatShort(m.last)} @ ${formatShort(m.lastStep)}`;
     if (row!.description !== want) throw new Error(`metric ${m.key} of ${run.name} shows "${row!.description}", the file says "${want}"`);
   }
   ctx.log(`expanded ${demo.name} / ${run.name} / Metrics: ${shown.map(({ row }) => `${row!.label} = ${row!.description}`).join(', ')}`);
@@ -124,7 +127,8 @@ export async function runUiCheck(ctx: PhaseContext): Promise<void> {
   await widenSideBar(page, 640);
   // The comparison panel on two of the demo runs, then back to the view for its screenshot.
   const demoRow = (await waitForTree(page, `"${demo.name}"`, 5_000, (rows) => topLevel(rows, demo)))!;
-  await checkComparePanel(ctx, page, demoRow, [demo.runs[0].name, demo.runs[1].name]);
+  const panel = await checkComparePanel(ctx, page, demoRow, [demo.runs[0].name, demo.runs[1].name]);
+  await checkThemes(ctx, page, panel);
   await page.keyboard.press('Escape');
   // A quick pick the panel check left open (focus may sit in the webview, where Escape does not reach it).
   const quickInput = page.locator('.quick-input-widget .quick-input-box input');

@@ -13,6 +13,7 @@ import { formatExact, formatShort } from '../../src/shared/numberText';
 import { fromWire } from '../../src/shared/wireNumbers';
 import { startAgent, type AgentHandle } from '../support/agentProcess';
 import { copyCorpus, makeTempDir, repoRoot } from '../support/fixtures';
+import { axeViolations, contrastFailures, describeAxe, describeContrast } from '../webview/a11y';
 import { CHROMIUM_PATH, countCanvasColors, launchChromium, openHarness, type Chromium, type Harness } from '../webview/harness';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -57,6 +58,14 @@ describe('comparison panel webview in headless Chromium', { skip, timeout: 180_0
   const waitReady = async (key: string) => {
     await chartByKey(key).scrollIntoViewIfNeeded();
     await harness.page.waitForFunction((k) => Array.from(document.querySelectorAll<HTMLElement>('figure.chart')).some((f) => f.dataset.key === k && f.dataset.state === 'ready' && Number(f.dataset.painted ?? 0) > 0), key, { timeout: 20_000 });
+  };
+  const waitForAnswer = async (from: number, match: (a: (typeof answers)[number]) => boolean) => {
+    for (let waited = 0; waited < 20_000; waited += 50) {
+      const found = answers.slice(from).find(match);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the chart did not ask for that series');
   };
   const data = async (key: string) => chartByKey(key).evaluate((f: HTMLElement) => ({ ...f.dataset }));
 
@@ -307,6 +316,76 @@ describe('comparison panel webview in headless Chromium', { skip, timeout: 180_0
       el.dispatchEvent(new Event('change', { bubbles: true }));
     });
     await harness.page.waitForFunction(() => /k$/.test(Array.from(document.querySelectorAll<HTMLElement>('figure.chart')).find((f) => f.dataset.key === 'train_loss')?.dataset.xTicks ?? ''));
+  });
+
+  it('offers the epoch as an x axis, and does not chart the epoch series as a metric', async () => {
+    // The Lightning run logs `epoch` (TensorBoard scalar): it is in the table, not among the charts.
+    assert.ok(await harness.page.locator('table.diff-table tr[data-key="epoch"]').count() > 0, 'epoch is a row of the table');
+    assert.equal(await chartByKey('epoch').count(), 0, 'no chart for the epoch series');
+    assert.match((await harness.page.locator('.filter-note').textContent())!, /epoch is an x axis/);
+    await waitReady('train_loss');
+    const asked = answers.length;
+    await harness.page.locator('vscode-single-select[data-control="xAxis"]').evaluate((el) => {
+      (el as unknown as { value: string }).value = 'epoch';
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await harness.page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>('figure.chart')).some((f) => f.dataset.key === 'train_loss' && f.dataset.state === 'ready' && Number(f.dataset.painted ?? 0) > 0));
+    const byEpoch = await waitForAnswer(asked, (a) => a.params.key === 'train_loss' && a.params.xAxis === 'epoch');
+    const tb = byEpoch.result.series.find((x) => x.runId === runs.tb.id)!;
+    assert.equal(tb.missing, null);
+    assert.ok(tb.xs.length > 100 && tb.xs[0] >= 0 && tb.xs[tb.xs.length - 1] < 100, `train_loss over epochs ${tb.xs[0]}..${tb.xs[tb.xs.length - 1]}`);
+    assert.equal(byEpoch.result.series.find((x) => x.runId === runs.a.id)!.missing, 'epoch', 'the MLflow runs log no epoch series');
+    await harness.page.locator('vscode-single-select[data-control="xAxis"]').evaluate((el) => {
+      (el as unknown as { value: string }).value = 'step';
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await harness.page.waitForFunction(() => /k$/.test(Array.from(document.querySelectorAll<HTMLElement>('figure.chart')).find((f) => f.dataset.key === 'train_loss')?.dataset.xTicks ?? ''));
+  });
+
+  it('keeps the keyboard focus on a direction button after Enter, and on a legend checkbox after Space', async () => {
+    const flip = harness.page.locator('table.diff-table tr[data-key="test_loss"][data-kind="metric-best"] vscode-button.flip');
+    await flip.focus();
+    const before = await flip.textContent();
+    await harness.page.keyboard.press('Enter');
+    await harness.page.waitForFunction((was) => document.querySelector('table.diff-table tr[data-key="test_loss"][data-kind="metric-best"] vscode-button.flip')?.textContent !== was, before);
+    const focused = () => harness.page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset?.focusId ?? document.activeElement?.tagName.toLowerCase());
+    assert.equal(await focused(), 'flip:test_loss', 'focus stays on the flipped direction button');
+    await harness.page.keyboard.press('Enter'); // and flips back, from the keyboard again
+    await harness.page.waitForFunction((was) => document.querySelector('table.diff-table tr[data-key="test_loss"][data-kind="metric-best"] vscode-button.flip')?.textContent === was, before);
+    assert.equal(await focused(), 'flip:test_loss');
+
+    const box = harness.page.locator(`.legend vscode-checkbox[data-run-id="${runs.b.id}"]`);
+    await box.focus();
+    await harness.page.keyboard.press('Space');
+    await harness.page.waitForFunction((id) => (window as unknown as { __runlensState?: { settings: { hiddenRunIds: number[] } } }).__runlensState?.settings.hiddenRunIds.includes(id), runs.b.id);
+    assert.equal(await focused(), `legend:${runs.b.id}`, 'focus stays on the legend checkbox');
+    await harness.page.keyboard.press('Space');
+    await harness.page.waitForFunction((id) => !(window as unknown as { __runlensState?: { settings: { hiddenRunIds: number[] } } }).__runlensState?.settings.hiddenRunIds.includes(id), runs.b.id);
+    assert.equal(await focused(), `legend:${runs.b.id}`);
+  });
+
+  it('says so when no run left the baseline\'s noise band, once divergence has been computed', async () => {
+    // The MLflow baseline and the Lightning run share no metric: nothing can diverge.
+    const other = await openHarness(chromium, { agent: request, runIds: [runs.a.id, runs.tb.id], theme: 'dark' });
+    try {
+      await other.page.waitForSelector('ul.divergences li.none', { timeout: 20_000 });
+      assert.equal(await other.page.locator('ul.divergences li').count(), 1);
+      assert.equal(await other.page.locator('ul.divergences li.none').textContent(), `No run left ${runs.a.name}'s noise band on a metric they share.`);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("meets WCAG AA in VS Code's Light, Dark and High Contrast themes: every text's contrast, and axe-core finds nothing", async () => {
+    for (const theme of ['light', 'high-contrast', 'dark'] as const) {
+      await harness.setTheme(theme);
+      await new Promise((r) => setTimeout(r, 300));
+      const contrast = await contrastFailures(harness.page);
+      assert.ok(contrast.checked > 50, `${theme}: ${contrast.checked} texts checked`);
+      assert.deepEqual(contrast.failures, [], `${theme}:\n${describeContrast(contrast.failures)}`);
+      const axe = await axeViolations(harness.page);
+      assert.deepEqual(axe, [], `${theme}:\n${describeAxe(axe)}`);
+    }
   });
 
   it('exports a chart as PNG and as SVG, the hostile title escaped', async () => {

@@ -21,58 +21,12 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
 
-/** A few of VS Code's theme variables (Dark Modern / Light Modern / High Contrast), enough for the panel's look. */
-export const THEMES: Record<ThemeKind, Record<string, string>> = {
-  dark: {
-    '--vscode-font-family': 'sans-serif',
-    '--vscode-font-size': '13px',
-    '--vscode-editor-font-family': 'monospace',
-    '--vscode-foreground': '#cccccc',
-    '--vscode-editor-foreground': '#cccccc',
-    '--vscode-editor-background': '#1f1f1f',
-    '--vscode-panel-border': '#2b2b2b',
-    '--vscode-focusBorder': '#0078d4',
-    '--vscode-button-background': '#0078d4',
-    '--vscode-button-foreground': '#ffffff',
-    '--vscode-button-secondaryBackground': '#313131',
-    '--vscode-button-secondaryForeground': '#cccccc',
-    '--vscode-input-background': '#313131',
-    '--vscode-input-foreground': '#cccccc',
-    '--vscode-dropdown-background': '#313131',
-    '--vscode-badge-background': '#616161',
-    '--vscode-badge-foreground': '#f8f8f8',
-    '--vscode-testing-iconPassed': '#73c991',
-    '--vscode-testing-iconFailed': '#f14c4c',
-  },
-  light: {
-    '--vscode-font-family': 'sans-serif',
-    '--vscode-font-size': '13px',
-    '--vscode-editor-font-family': 'monospace',
-    '--vscode-foreground': '#3b3b3b',
-    '--vscode-editor-foreground': '#3b3b3b',
-    '--vscode-editor-background': '#ffffff',
-    '--vscode-panel-border': '#e5e5e5',
-    '--vscode-focusBorder': '#005fb8',
-    '--vscode-button-background': '#005fb8',
-    '--vscode-button-foreground': '#ffffff',
-    '--vscode-button-secondaryBackground': '#e5e5e5',
-    '--vscode-button-secondaryForeground': '#3b3b3b',
-    '--vscode-badge-background': '#cccccc',
-    '--vscode-badge-foreground': '#3b3b3b',
-    '--vscode-testing-iconPassed': '#388a34',
-    '--vscode-testing-iconFailed': '#e51400',
-  },
-  'high-contrast': {
-    '--vscode-font-family': 'sans-serif',
-    '--vscode-font-size': '13px',
-    '--vscode-foreground': '#ffffff',
-    '--vscode-editor-foreground': '#ffffff',
-    '--vscode-editor-background': '#000000',
-    '--vscode-panel-border': '#6fc3df',
-    '--vscode-focusBorder': '#f38518',
-    '--vscode-contrastActiveBorder': '#f38518',
-  },
-};
+/**
+ * VS Code's own theme variables as its webviews get them, per theme (Dark Modern, Light Modern, Dark High
+ * Contrast): captured from the real workbench by the host tests' theme check (test/host/themeCheck.ts;
+ * RUNLENS_UPDATE_THEMES=1 writes them again), so these pages are themed exactly as in VS Code.
+ */
+export const THEMES: Record<ThemeKind, Record<string, string>> = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'webview', 'vscode-themes.json'), 'utf8'));
 
 export interface HarnessOptions {
   agent: AgentRequester;

@@ -3,7 +3,7 @@
 // a run in every chart, and lazy loading: a chart asks for data only once it
 // is near the viewport, so fifty metrics of a million points cost nothing
 // until they are looked at.
-import { h, clear } from '../dom';
+import { h, clear, keepingFocus } from '../dom';
 import type { RunView } from '../runs';
 import { metricKeys } from '../runs';
 import { chartKeys, groupKeys } from './chartModel';
@@ -44,7 +44,7 @@ export class ChartsView {
   layout(): void {
     const runs = this.host.runs();
     const settings = this.host.settings();
-    this.renderLegend(runs);
+    keepingFocus(this.legend, () => this.renderLegend(runs));
     const all = metricKeys(runs);
     const { keys, error, axisOnly } = chartKeys(all, settings.filter);
     const axisNote = axisOnly.length ? ` ${axisOnly.join(', ')} is an x axis (choose it under "x axis"), not charted; type it in the filter to chart it.` : '';
@@ -87,7 +87,7 @@ export class ChartsView {
         {
           class: 'legend-item',
           props: { checked: !hidden.has(r.id) },
-          data: { runId: r.id },
+          data: { runId: r.id, focusId: `legend:${r.id}` },
           on: { change: (e) => this.host.toggleRun(r.id, (e.target as HTMLInputElement).checked) },
         },
         swatch,

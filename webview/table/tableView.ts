@@ -41,7 +41,9 @@ function renderRow(r: TableRow, handlers: TableHandlers): HTMLElement {
       'vscode-button',
       {
         class: 'flip',
-        attrs: { secondary: true, 'aria-label': `${r.key}: ${label}${r.directionKnown ? '' : ' (assumed)'}; flip` },
+        data: { focusId: `flip:${r.key}` },
+        // The accessible name starts with the visible text ("↓ min"), as speech input users say it (WCAG 2.5.3).
+        attrs: { secondary: true, 'aria-label': `${r.direction === 'min' ? '↓ min' : '↑ max'}: ${r.key}, ${label}${r.directionKnown ? '' : ' (assumed)'}; press to flip` },
         title: `${label}${r.directionKnown ? '' : ' (assumed from the name)'}. Click to flip.`,
         on: { click: () => handlers.flipDirection(r.key) },
       },

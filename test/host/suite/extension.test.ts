@@ -10,6 +10,7 @@ import type { RunLensApi } from '../../../src/extension/extension';
 import type { ExperimentsNode } from '../../../src/extension/experiments/treeItems';
 import type { ModelsNode } from '../../../src/extension/models/modelsTree';
 import type { IngestReport } from '../../../src/shared/protocol';
+import { formatShort } from '../../../src/shared/numberText';
 import { fromWire } from '../../../src/shared/wireNumbers';
 import { expectedWorkspace, type ExpectedExperiment, type ExpectedRun } from '../expectations';
 import { HOST_MODEL } from '../workspace';
@@ -159,7 +160,12 @@ describe('RunLens in a real VS Code extension host', function () {
           assert.equal(fromWire(node.series.lastStep), m.lastStep, `last step of ${where}`);
           const item = api.tree.getTreeItem(node);
           assert.equal(item.label, m.key);
-          assert.equal(item.description, `${String(m.last)} @ ${m.lastStep}`, `tree item of ${where}`);
+          // Short in the row; the hover has the exact value (a float32 at float32 precision).
+          assert.equal(item.description, `${formatShort(m.last)} @ ${formatShort(m.lastStep)}`, `tree item of ${where}`);
+          const hover = String(item.tooltip);
+          const text = /last (\S+) at step/.exec(hover)?.[1] ?? '';
+          const exact = text === 'inf' ? Infinity : text === '-inf' ? -Infinity : Number(text);
+          assert.ok(Object.is(exact, m.last) || exact === m.last || Math.fround(exact) === m.last, `the hover of ${where} names the file's ${m.last}: ${hover}`);
           checked++;
         }
         if (r.params && Object.keys(r.params).length) {
@@ -485,5 +491,56 @@ describe('RunLens in a real VS Code extension host', function () {
     assert.ok(report.runs >= runs, `indexed ${report.runs} runs, the workspace has at least ${runs}`);
     assert.deepEqual(report.warnings, [], 'warnings while re-indexing');
     assert.equal((await experimentNodes()).length >= expected.length, true);
+  });
+
+  it('shows hostile names from files as text in every tree item: labels, descriptions and tooltips, no Markdown, no links, no icons', async function () {
+    this.timeout(60_000);
+    // A training script can name a logger folder, a metric column, a param and a model file anything
+    // (but a folder name has no "/"). HTML stays text because no tooltip enables it (supportHtml).
+    const HOSTILE = '**bold** [x](command:runlens.refreshModels) $(zap) <img src=x onerror=alert(1)> `c` _i_';
+    const dir = path.join(root, 'hostile-names');
+    const version = path.join(dir, HOSTILE, 'version_0');
+    fs.mkdirSync(version, { recursive: true });
+    fs.writeFileSync(path.join(version, 'metrics.csv'), `step,${HOSTILE.replace(/,/g, ';')}\n0,0.5\n1,0.25\n`);
+    fs.writeFileSync(path.join(version, 'hparams.yaml'), `"${HOSTILE}": "${HOSTILE}"\n`);
+    fs.copyFileSync(path.join(root, 'models', HOST_MODEL), path.join(dir, `${HOSTILE}.onnx`));
+    const seen: string[] = [];
+    /** Every string an item shows, checked: a MarkdownString must carry the name escaped and grant nothing. */
+    const check = (item: vscode.TreeItem, where: string) => {
+      const label = typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+      seen.push(label, String(item.description ?? ''));
+      const tooltip = item.tooltip;
+      if (tooltip instanceof vscode.MarkdownString) {
+        assert.ok(!tooltip.isTrusted, `${where}: a tooltip with file content must not be trusted`);
+        assert.ok(!tooltip.supportHtml, `${where}: no HTML in tooltips`);
+        for (const raw of ['**bold**', '](command:', '$(zap)', '`c`', '_i_']) assert.ok(!tooltip.value.includes(raw), `${where}: "${raw}" reaches the Markdown unescaped: ${tooltip.value}`);
+        // Unescaped, the tooltip says the name literally.
+        const text = tooltip.value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
+        seen.push(text);
+      } else if (tooltip !== undefined) seen.push(String(tooltip));
+    };
+    try {
+      await vscode.commands.executeCommand('runlens.reindexWorkspace');
+      const experiment = await waitFor('the hostile experiment', 20_000, async () => (await experimentNodes()).find((n) => n.experiment.name === HOSTILE));
+      check(api.tree.getTreeItem(experiment), 'experiment');
+      const [run] = (await api.tree.getChildren(experiment)).filter((n): n is Node<'run'> => n.kind === 'run');
+      check(api.tree.getTreeItem(run), 'run');
+      for (const group of (await api.tree.getChildren(run)).filter((n): n is Node<'group'> => n.kind === 'group')) {
+        check(api.tree.getTreeItem(group), `group ${group.group}`);
+        for (const leaf of await api.tree.getChildren(group)) check(api.tree.getTreeItem(leaf), leaf.kind);
+      }
+      api.models.refresh();
+      const model = await waitFor('the hostile model', 20_000, async () =>
+        (await api.models.getChildren()).find((n): n is Extract<ModelsNode, { kind: 'model' }> => n.kind === 'model' && n.model.path.endsWith(`${HOSTILE}.onnx`)),
+      );
+      check(api.models.getTreeItem(model), 'model');
+      for (const tensor of await api.models.getChildren(model)) check(api.models.getTreeItem(tensor), 'tensor');
+      const literal = HOSTILE.replace(/,/g, ';');
+      assert.ok(seen.filter((s) => s.includes(literal)).length >= 5, `the hostile name is shown literally in the items: ${JSON.stringify(seen)}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await vscode.commands.executeCommand('runlens.reindexWorkspace');
+      api.models.refresh();
+    }
   });
 });
