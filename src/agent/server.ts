@@ -18,6 +18,7 @@ import { RegistryService } from './registryHandlers';
 import { ReleaseService } from './releaseHandlers';
 import { LiveIngest } from './watch/liveIngest';
 import { experimentsToWire, runDisplayNames } from './runLabels';
+import { ShownWhileIngesting } from './shownWhileIngesting';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 import { compareDivergence, compareSummary, downsampledSeries } from './compareHandlers';
 
@@ -85,7 +86,7 @@ export class AgentServer {
     else void this.connection.sendNotification(agentNotifications['agent/log'], { level, message });
   }
 
-  private notifyChanged(summary: IngestSummary): void {
+  private notifyChanged(summary: Pick<IngestSummary, 'changedRoots' | 'changes'>): void {
     if (summary.changedRoots.length === 0 || this.closed) return;
     void this.connection.sendNotification(agentNotifications['runs/changed'], {
       sourceRoots: summary.changedRoots,
@@ -165,11 +166,13 @@ export class AgentServer {
       'workspace/ingest': async (params, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
+        const shown = new ShownWhileIngesting((roots) => this.notifyChanged({ changedRoots: roots, changes: [] }));
         const summary = await this.serialize(() => ingestPaths(this.store, ALL_READERS, params.paths, {
           force: params.force,
           signal: abort.signal,
+          onSliceWritten: (root) => shown.written(root),
           onProgress: (p) => void this.connection.sendNotification(agentNotifications['agent/progress'], { operation: 'ingest', ...p }),
-        }));
+        }).finally(() => shown.stop()));
         for (const w of summary.warnings) this.log('warn', `${w.file}: ${w.message}`);
         this.log(
           'info',

@@ -24,6 +24,8 @@ export interface RunLensApi {
   activationMs: number;
   /** From activation to the agent answering and the first index done; set when `ready` settles. */
   readyMs?: number;
+  /** From activation to the Experiments view's first experiments (what the store had, or the first source the index wrote). */
+  firstItemsMs?: number;
 }
 
 export function activate(context: vscode.ExtensionContext): RunLensApi {
@@ -72,8 +74,9 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const ready = (async () => {
     try {
       await agent.start();
+      // What the store already has, at once; the index that follows adds what changed, source by source.
+      tree.refresh();
       if (ingestOnStartup()) await ingestWorkspace(ctx, { force: false, location: vscode.ProgressLocation.Window });
-      else tree.refresh();
       // Watching started when the agent came up (LiveTracking listens for it); the agent
       // runs one ingest at a time, so changes during this first index are not lost.
     } catch (e) {
@@ -95,6 +98,10 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   })();
 
   const api: RunLensApi = { agent, tree, models, deployments, ready, activationMs: Date.now() - started };
+  tree.onFirstItems = () => {
+    api.firstItemsMs = Date.now() - started;
+    log.info(`first experiments shown ${api.firstItemsMs} ms after activation`);
+  };
   void ready.then(() => (api.readyMs = Date.now() - started));
   return api;
 }

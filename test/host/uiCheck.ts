@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { openWorkbench, screenshot } from './browser';
 import { checkComparePanel } from './compareCheck';
 import { checkThemes } from './themeCheck';
+import type { CodeServer } from './codeServer';
 import { agentLogFiles } from './diagnostics';
 import { expectedWorkspace, type ExpectedExperiment } from './expectations';
 import { paletteEntries, runPaletteCommand } from './palette';
@@ -56,6 +57,31 @@ async function widenSideBar(page: Page, width: number): Promise<void> {
   await page.mouse.up();
 }
 
+/**
+ * First open, as the README reports it: from "Show RunLens" to the first experiment row on screen, and
+ * from the extension's activation (its log's first line) to the agent being ready and the view's first
+ * experiments (the extension logs both). Written to test-results/host-first-open.json; not asserted
+ * (a time is a benchmark figure, not a test).
+ */
+function reportFirstOpen(ctx: PhaseContext, server: CodeServer, showToRowsMs: number): void {
+  const lines = agentLogFiles(server).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n'));
+  const at = (pattern: RegExp) => {
+    const line = lines.find((l) => pattern.test(l));
+    const stamp = line && /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)/.exec(line)?.[1];
+    return stamp ? Date.parse(stamp.replace(' ', 'T')) : undefined;
+  };
+  const activated = at(/starting agent/);
+  const ready = at(/agent .* ready/);
+  const firstItems = Number(/first experiments shown (\d+) ms after activation/.exec(lines.join('\n'))?.[1] ?? NaN);
+  const figures = {
+    showToRowsMs: showToRowsMs,
+    activationToAgentReadyMs: activated !== undefined && ready !== undefined ? ready - activated : null,
+    activationToFirstItemsMs: Number.isFinite(firstItems) ? firstItems : null,
+  };
+  fs.writeFileSync(path.join(repoRoot, 'test-results', 'host-first-open.json'), JSON.stringify(figures, null, 2) + '\n');
+  ctx.log(`first open: Show RunLens -> first experiment row ${showToRowsMs} ms (the view activates the extension); activation -> agent ready ${figures.activationToAgentReadyMs} ms; activation -> first experiments in the view ${figures.activationToFirstItemsMs} ms`);
+}
+
 export async function runUiCheck(ctx: PhaseContext): Promise<void> {
   const expected = expectedWorkspace(ctx.workspace);
   const demo = expected.find((e) => e.format === 'mlflow' && e.sourceRoot === 'mlflow/mlruns' && e.runs.some((r) => r.metrics.length));
@@ -72,10 +98,12 @@ export async function runUiCheck(ctx: PhaseContext): Promise<void> {
   ctx.log(`workbench open after ${elapsed(started)}`);
 
   await runPaletteCommand(page, 'View: Show RunLens', 30_000);
+  const shownAt = Date.now();
   ctx.log(`"View: Show RunLens" ran after ${elapsed(started)}`);
 
   // The experiments and the runs of the demo's MLflow experiment, as rows.
   const topLevel = (rows: TreeRow[], e: ExpectedExperiment) => rows.find((r) => r.level === 1 && r.label === e.name);
+  const firstRowMs = await waitForTree(page, 'a first experiment row', 30_000, (rows) => (rows.some((r) => r.level === 1) ? Date.now() - shownAt : undefined));
   const runRow = await waitForTree(page, `experiments "${demo.name}" and "${corpus.name}" with their runs`, 30_000, (rows) => {
     const demoRow = topLevel(rows, demo);
     if (!demoRow || !topLevel(rows, corpus)) return undefined;
@@ -83,6 +111,7 @@ export async function runUiCheck(ctx: PhaseContext): Promise<void> {
     return childRow(rows, demoRow, run.name);
   });
   ctx.log(`the Experiments view shows "${demo.name}" (${demo.runs.map((r) => r.name).join(', ')}) and "${corpus.name}" after ${elapsed(started)}`);
+  reportFirstOpen(ctx, server, firstRowMs);
 
   // Expand the run, then its Metrics group: each metric shows "last @ step".
   await expandRow(page, runRow);

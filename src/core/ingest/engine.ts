@@ -31,6 +31,8 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** New bytes one read of a source may take in before its points are written (default DEFAULT_SLICE_BYTES). */
   sliceBytes?: number;
+  /** A slice of this source was just written (committed): what is stored now may be shown, before the ingest ends. */
+  onSliceWritten?: (root: string) => void;
 }
 
 /**
@@ -270,6 +272,7 @@ async function readSource(
       // A slice's cursors are exactly what the store holds; only a complete read vouches for the files it gave none.
       cursors = parsed.complete === false ? (parsed.cursors ?? []) : await cursorsAfterRead(files, parsed.cursors);
       const result = store.replaceSource(parsed, cursors, parsed.warnings);
+      options.onSliceWritten?.(candidate.root);
       // Written: the slice's columns can serve the next slice's builders.
       recycleSeries(parsed.experiments.flatMap((e) => e.runs.flatMap((r) => Object.values(r.metrics))));
       out.points += result.points;

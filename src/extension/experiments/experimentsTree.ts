@@ -18,6 +18,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   private lastRootCount = 0;
   /** Hidden runs are listed (dimmed) while this is on. */
   showHidden = false;
+  /** Called once, when the view first has experiments to show (first-open time, logged and reported by the tests). */
+  onFirstItems: (() => void) | undefined;
   private throttleTimer: NodeJS.Timeout | undefined;
   private lastRefresh = 0;
 
@@ -61,6 +63,11 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       // An experiment without runs (MLflow's "Default") is noise in a sidebar.
       const withRuns = experiments.filter((e) => e.runCount > 0 || this.showHidden);
       this.lastRootCount = withRuns.length;
+      if (withRuns.length > 0 && this.onFirstItems) {
+        const first = this.onFirstItems;
+        this.onFirstItems = undefined;
+        first();
+      }
       void vscode.commands.executeCommand('setContext', 'runlens.hasRuns', withRuns.length > 0);
       return withRuns.map((experiment) => ({ kind: 'experiment', experiment }));
     }
