@@ -7,6 +7,7 @@
 //   - axe-core's WCAG 2 A/AA rules, which also look at names, roles, labels.
 // Both report what failed by element, colours and ratio, so a failure says
 // which pair of theme colours to fix.
+import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 
 /** A page or a frame: anything that evaluates a script in the document. */
@@ -138,4 +139,21 @@ export function describeContrast(failures: readonly ContrastFailure[]): string {
 
 export function describeAxe(violations: readonly AxeViolation[]): string {
   return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.slice(0, 5).join(', ')}`).join('\n');
+}
+
+/**
+ * In each of VS Code's three themes (switched by the harness shim's __setTheme), asserts that every text
+ * meets WCAG AA and axe-core finds no violation; `fewestTexts` guards against a page that drew nothing.
+ */
+export async function assertAccessibleInEveryTheme(page: Evaluator, fewestTexts: number): Promise<void> {
+  for (const theme of ['light', 'high-contrast', 'dark'] as const) {
+    await page.evaluate((k) => (window as unknown as { __setTheme: (k: string) => void }).__setTheme(k), theme);
+    // Charts redraw in the theme's colours a frame later.
+    await new Promise((r) => setTimeout(r, 300));
+    const contrast = await contrastFailures(page);
+    assert.ok(contrast.checked >= fewestTexts, `${theme}: ${contrast.checked} texts checked`);
+    assert.deepEqual(contrast.failures, [], `${theme}:\n${describeContrast(contrast.failures)}`);
+    const axe = await axeViolations(page);
+    assert.deepEqual(axe, [], `${theme}:\n${describeAxe(axe)}`);
+  }
 }
