@@ -259,9 +259,9 @@ export function writeLightning(root: string, rows: number): Written {
       points += 3; // epoch, lr, train_loss
       written++;
       if (step % 500 === 499 && written < rows) {
-        // Same epoch and step as the row before: one logging moment, its epoch cell counted once.
+        // Same epoch and step as the row before, as Lightning writes it: its epoch cell is a point too.
         batch.push(`${epoch},${step},,,${Math.fround(loss * 1.1)}`);
-        points += 1;
+        points += 2; // epoch, val_loss
         written++;
       }
       if (batch.length >= 50_000) {

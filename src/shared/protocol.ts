@@ -14,7 +14,8 @@ import type { ReleaseRequests } from './releaseProtocol';
 import type { CompareSummaryResult, DivergenceParams, DivergenceResult, DownsampledSeriesParams, DownsampledSeriesResult } from './compareWire';
 
 /** Bumped on any incompatible change; the extension refuses a mismatching agent. */
-export const PROTOCOL_VERSION = 1;
+// 2: runs and experiments carry a displayName (distinctLabels.ts); chart series may miss their epoch.
+export const PROTOCOL_VERSION = 2;
 
 export interface WireRunSummary {
   id: number;

@@ -493,6 +493,32 @@ describe('RunLens in a real VS Code extension host', function () {
     assert.equal((await experimentNodes()).length >= expected.length, true);
   });
 
+  it('says in the Deployments view that no Docker engine was found, and how to point RunLens at one', async function () {
+    this.timeout(30_000);
+    const config = vscode.workspace.getConfiguration('runlens.deploy');
+    const nowhere = `unix://${path.join(root, 'no-docker-here.sock')}`;
+    // A workspace value: it wins over the test window's User and Machine settings (which name the real engine).
+    const hadSettings = fs.existsSync(path.join(root, '.vscode'));
+    await config.update('dockerHost', nowhere, vscode.ConfigurationTarget.Workspace);
+    try {
+      const nodes = await waitFor('the engine row', 10_000, async () => {
+        const children = await api.deployments.getChildren();
+        return children.some((n) => n.kind === 'engine-problem') ? children : undefined;
+      });
+      assert.equal(nodes.length, 1, 'nothing but the engine row: no deployment can be listed');
+      const item = api.deployments.getTreeItem(nodes[0]);
+      assert.equal(item.label, 'No Docker engine found');
+      assert.match(String(item.description), new RegExp(`at ${nowhere.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\(.)/g, '$1');
+      assert.match(tooltip, /runlens\.deploy\.dockerHost/);
+      assert.match(tooltip, /DOCKER_HOST/);
+      assert.equal(item.command?.command, 'workbench.action.openSettings', 'a click opens the setting');
+    } finally {
+      await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
+      if (!hadSettings) fs.rmSync(path.join(root, '.vscode'), { recursive: true, force: true });
+    }
+  });
+
   it('shows hostile names from files as text in every tree item: labels, descriptions and tooltips, no Markdown, no links, no icons', async function () {
     this.timeout(60_000);
     // A training script can name a logger folder, a metric column, a param and a model file anything
