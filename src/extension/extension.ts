@@ -74,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): RunLensApi {
   const ready = (async () => {
     try {
       await agent.start();
+      log.info(`agent ready ${Date.now() - started} ms after activation`);
       // What the store already has, at once; the index that follows adds what changed, source by source.
       tree.refresh();
       if (ingestOnStartup()) await ingestWorkspace(ctx, { force: false, location: vscode.ProgressLocation.Window });
