@@ -207,7 +207,10 @@ export async function ingestPaths(store: RunStore, readers: readonly FormatReade
       } else {
         const reader = readerOf.get(candidate.format)!;
         const progress = (message: string) => options.onProgress?.({ done, total: candidates.length, message: `${candidate.format}: ${candidate.root} (${message})` });
-        const read = await readSource(store, reader, candidate, files, !options.force && known ? known.files : undefined, options, progress);
+        // A source with no cursors at all (forgotten by a migration) is read from scratch: readers take an
+        // empty map of cursors for "every file new, append it", which would add every point a second time.
+        const previous = !options.force && known && known.files.length > 0 ? known.files : undefined;
+        const read = await readSource(store, reader, candidate, files, previous, options, progress);
         if (read.slices > 0) {
           summary.sourcesRead++;
           summary.runs += read.runs;

@@ -274,14 +274,18 @@ test('a second agent on the same database is refused with the first one named; a
   assert.ok(!fs.existsSync(taken.path));
 });
 
-test('schema 6: Lightning and DVCLive sources from an older release are read again from their start, annotations kept; other formats are not', async () => {
+test('schema 6: Lightning and DVCLive sources from an older release are read again from their start (not appended twice), annotations kept; other formats are not', async () => {
   const dir = makeTempDir();
   const lightning = copyCorpus('logs/lightning-csv/sparse-train-val-rows');
+  const dvclive = copyCorpus('logs/dvclive/lightning-hydra-nested');
   const keras = copyCorpus('logs/keras-csv/append-mode-restarts');
   const file = path.join(dir, 'v5.db');
   const store = SqliteRunStore.open(file);
-  await ingestPaths(store, ALL_READERS, [lightning, keras]);
+  await ingestPaths(store, ALL_READERS, [lightning, dvclive, keras]);
   const run = store.findRuns('version_0')[0];
+  const dvcRun = store.listRuns({ includeHidden: true }).runs.find((r) => r.format === 'dvclive')!;
+  const dvcPoints = new Map(store.getRun(dvcRun.id)!.series.map((s) => [s.key, s.pointCount]));
+  assert.equal(dvcPoints.get('epoch'), 20, 'epoch.tsv has every row twice: 20 points');
   store.annotateRun(run.id, { starred: true, label: 'kept' });
   const epochPoints = store.getRun(run.id)!.series.find((s) => s.key === 'epoch')!.pointCount;
   assert.equal(epochPoints, 237, 'every row\'s epoch cell is a point');
@@ -295,12 +299,14 @@ test('schema 6: Lightning and DVCLive sources from an older release are read aga
 
   const upgraded = SqliteRunStore.open(file);
   assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
-  const summary = await ingestPaths(upgraded, ALL_READERS, [lightning, keras]);
-  assert.equal(summary.sourcesRead, 1, 'only the Lightning source is read again');
+  const summary = await ingestPaths(upgraded, ALL_READERS, [lightning, dvclive, keras]);
+  assert.equal(summary.sourcesRead, 2, 'the Lightning and DVCLive sources are read again');
   assert.equal(summary.sourcesUnchanged, 1, 'the Keras source keeps its cursors');
   const again = upgraded.getRun(run.id)!;
   assert.equal(again.series.find((s) => s.key === 'epoch')?.pointCount, 237);
   assert.equal(again.starred, true);
   assert.equal(again.label, 'kept');
+  // Read again from scratch, not appended a second time onto what was stored.
+  assert.deepEqual(new Map(upgraded.getRun(dvcRun.id)!.series.map((s) => [s.key, s.pointCount])), dvcPoints);
   upgraded.close();
 });
