@@ -49,7 +49,8 @@ export function downsampledSeries(store: RunStore, params: DownsampledSeriesPara
       if (time.origin === undefined) return { ...empty(runId, 'wallTime'), total };
       ({ xs, origin } = time);
     }
-    const since = params.since?.[String(runId)];
+    // On the epoch axis a point's x moves when the next epoch begins: the whole series again, never an append.
+    const since = params.xAxis === 'epoch' ? undefined : params.since?.[String(runId)];
     const appended = since !== undefined && since <= total;
     const from = appended ? since : 0;
     const sampled = downsampleMinMax(xs.subarray(from), points.values.subarray(from), { buckets: width, xMin: params.xMin, xMax: params.xMax });
@@ -90,15 +91,17 @@ function xValues(points: SeriesPoints, axis: Exclude<ChartXAxis, 'epoch'>): { xs
 
 export function compareSummary(store: RunStore, params: { runIds: number[] }): CompareSummaryResult {
   const runs: CompareSummaryResult['runs'] = [];
-  for (const id of params.runIds.slice(0, MAX_RUNS)) {
-    const run = store.getRun(id);
-    if (!run) continue;
+  const details = params.runIds.slice(0, MAX_RUNS).flatMap((id) => store.getRun(id) ?? []);
+  // Labels once per experiment, not once per run.
+  const names = runDisplayNames(store, details);
+  for (const run of details) {
+    const id = run.id;
     const metrics = run.series.map((s) => {
       const points = store.readSeries(id, s.key);
       const st = metricStats(s.key, points?.steps ?? [], points?.values ?? []);
       return { ...st, last: toWire(st.last), lastStep: toWire(st.lastStep) };
     });
-    runs.push({ run: runDetailToWire(run, runDisplayNames(store, [run]).get(run.id)), metrics });
+    runs.push({ run: runDetailToWire(run, names.get(run.id)), metrics });
   }
   return { runs };
 }

@@ -12,8 +12,8 @@ export interface Named {
   path: string;
 }
 
-/** A folder named by an id (an MLflow run id, a hash, a UUID): its first 8 characters tell it apart. */
-const ID_SEGMENT = /^[0-9a-f-]{16,}$/i;
+/** A folder named by an id (an MLflow run id, a hash, a UUID; a letter, so not a timestamp): its first 8 characters tell it apart. */
+const ID_SEGMENT = /^(?=[0-9-]*[a-f])[0-9a-f-]{16,}$/i;
 /** Past this many characters another folder name is cut in a label. */
 const SEGMENT_CHARS = 32;
 
@@ -23,7 +23,8 @@ function segmentsOf(p: string): string[] {
 
 function shortSegment(segment: string): string {
   if (ID_SEGMENT.test(segment)) return `${segment.slice(0, 8)}…`;
-  return segment.length > SEGMENT_CHARS ? `${segment.slice(0, SEGMENT_CHARS - 8)}…` : segment;
+  const points = Array.from(segment); // whole code points: an emoji is never cut in half
+  return points.length > SEGMENT_CHARS ? `${points.slice(0, SEGMENT_CHARS - 8).join('')}…` : segment;
 }
 
 /**
@@ -35,7 +36,11 @@ function shortSegment(segment: string): string {
  */
 export function distinctLabels(items: readonly Named[]): string[] {
   const groups = new Map<string, number[]>();
-  items.forEach((item, index) => groups.set(item.name, [...(groups.get(item.name) ?? []), index]));
+  items.forEach((item, index) => {
+    const group = groups.get(item.name);
+    if (group) group.push(index);
+    else groups.set(item.name, [index]);
+  });
   const labels = items.map((item) => item.name);
   for (const [name, members] of groups) {
     if (members.length < 2) continue;
@@ -48,11 +53,18 @@ export function distinctLabels(items: readonly Named[]): string[] {
     let common = 0;
     while (folders.every((f) => f.length > common && f[common] === folders[0][common])) common++;
     const rest = folders.map((f) => f.slice(common));
-    const longest = Math.max(...rest.map((r) => r.length));
+    // A path that ends where the shared folders end (/logs/train beside /logs/foo/train) is named by the last of them.
+    const shared = common > 0 ? folders[0][common - 1] : '.';
+    const longest = rest.reduce((n, r) => Math.max(n, r.length), 0);
     let chosen: string[] | undefined;
     for (let depth = 1; depth <= longest && !chosen; depth++) {
-      const tails = rest.map((r) => r.slice(Math.max(0, r.length - depth)).map(shortSegment).join('/'));
-      if (new Set(tails).size === tails.length && tails.every((t) => t !== '')) chosen = tails;
+      for (const shorten of [true, false]) {
+        const tails = rest.map((r) => (r.length === 0 ? shared : r.slice(Math.max(0, r.length - depth)).map(shorten ? shortSegment : (x) => x).join('/')));
+        if (new Set(tails).size === tails.length) {
+          chosen = tails;
+          break;
+        }
+      }
     }
     members.forEach((index, position) => {
       labels[index] = chosen ? `${name} (${chosen[position]})` : position === 0 ? name : `${name} #${position + 1}`;

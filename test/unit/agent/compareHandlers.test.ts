@@ -114,6 +114,12 @@ test('series/downsampled on the epoch axis: x from the run\'s epoch series; a ru
   assert.equal(a.xs.length, 300);
   assert.deepEqual([a.xs[0], a.xs[50], a.xs[100], a.xs[250]], [0, 0.5, 1, 2.5]);
   assert.equal(c.missing, 'epoch');
+  // A live update on this axis is the whole series again: earlier x values move when an epoch begins.
+  const live = downsampledSeries(store, { runIds: [ids.get('a')!], key: 'loss', width: 1000, xAxis: 'epoch', since: { [String(ids.get('a')!)]: 250 } });
+  assert.equal(live.series[0].appended, false);
+  assert.equal(live.series[0].xs.length, 300);
+  const onSteps = downsampledSeries(store, { runIds: [ids.get('a')!], key: 'loss', width: 1000, xAxis: 'step', since: { [String(ids.get('a')!)]: 250 } });
+  assert.deepEqual([onSteps.series[0].appended, onSteps.series[0].xs.length], [true, 50], 'on the step axis only the new points');
   const asked = compareDivergence(store, { baselineRunId: ids.get('a')!, runIds: [ids.get('b')!], keys: ['epoch'] });
   assert.deepEqual(asked.results.map((d) => d.key), ['epoch'], 'asked for by name, the epoch series does diverge');
   const divergence = compareDivergence(store, { baselineRunId: ids.get('a')!, runIds: [ids.get('b')!] });

@@ -54,3 +54,35 @@ test('MLflow runs of one name are told apart by their run folders, shortened; pa
   ]);
   assert.equal(new Set(labels).size, 3, labels.join(', '));
 });
+
+test('timestamps are not ids, a path that is a prefix of another is named by its folder, and ten thousand runs of one name each get their own', () => {
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'r', path: '/a/2024-01-01-12-00-00/r' },
+      { name: 'r', path: '/a/2024-01-01-13-00-00/r' },
+    ]),
+    ['r (2024-01-01-12-00-00)', 'r (2024-01-01-13-00-00)'],
+  );
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'train', path: '/w/logs/train' },
+      { name: 'train', path: '/w/logs/foo/train' },
+    ]),
+    ['train (logs)', 'train (foo)'],
+  );
+  // Ids that share their first 8 characters are shown whole rather than numbered.
+  assert.deepEqual(
+    distinctLabels([
+      { name: 'b', path: '/m/1/8e5d1fe41dcd4cc5ba32921b07f1b7f1' },
+      { name: 'b', path: '/m/1/8e5d1fe4ffffffffffffffffffffffff' },
+    ]),
+    ['b (8e5d1fe41dcd4cc5ba32921b07f1b7f1)', 'b (8e5d1fe4ffffffffffffffffffffffff)'],
+  );
+  const emoji = '🚀'.repeat(40);
+  const [long] = distinctLabels([{ name: 'x', path: `/w/${emoji}/x` }, { name: 'x', path: '/w/y/x' }]);
+  assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(long), 'no half of a surrogate pair');
+  const many = Array.from({ length: 10_000 }, (_, i) => ({ name: 'train', path: `/w/logs/trial-${i}/train` }));
+  const labels = distinctLabels(many);
+  assert.equal(new Set(labels).size, many.length);
+  assert.equal(labels[42], 'train (trial-42)');
+});
