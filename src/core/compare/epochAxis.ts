@@ -4,8 +4,11 @@
 // epoch e runs from the first step logged with e to the first step logged
 // with the next epoch, so per-step metrics spread across the epoch instead of
 // piling up at one x (where min/max downsampling would keep two points), and
-// a metric logged once per epoch sits inside its epoch. The last epoch is as
-// long as the one before it. Steps before the first epoch point have no
+// a metric logged once per epoch sits inside its epoch. The last (or only)
+// epoch ends after the run's last step so far: while it trains, its points
+// spread over what it has done, and the x of earlier points moves when the
+// next epoch begins (the agent sends the whole series again on this axis,
+// never only the new points). Steps before the first epoch point have no
 // epoch (NaN: left out of the chart).
 
 /** The series key read as the epoch. */
@@ -31,6 +34,8 @@ function epochStarts(steps: ArrayLike<number>, epochs: ArrayLike<number>): Epoch
 /** The x of each step on the epoch axis (see the module comment). */
 export function epochXs(pointSteps: ArrayLike<number>, epochSteps: ArrayLike<number>, epochValues: ArrayLike<number>): Float64Array {
   const starts = epochStarts(epochSteps, epochValues);
+  let lastStep = -Infinity;
+  for (const steps of [pointSteps, epochSteps]) for (let i = 0; i < steps.length; i++) if (steps[i] > lastStep) lastStep = steps[i];
   const xs = new Float64Array(pointSteps.length);
   for (let i = 0; i < xs.length; i++) {
     const step = pointSteps[i];
@@ -51,10 +56,9 @@ export function epochXs(pointSteps: ArrayLike<number>, epochSteps: ArrayLike<num
     }
     const start = starts[at];
     const next = starts[at + 1];
-    const span = next ? next.step - start.step : at > 0 ? start.step - starts[at - 1].step : 0;
-    // Within its epoch: never reaching the next epoch's x, however long the last epoch runs.
-    const progress = span > 0 ? Math.min((step - start.step) / span, 0.999) : 0;
-    xs[i] = start.epoch + progress;
+    // Up to the next epoch's first step; the last epoch up to one past the last step (so never a whole epoch).
+    const end = next ? next.step : lastStep + 1;
+    xs[i] = start.epoch + (step - start.step) / (end - start.step);
   }
   return xs;
 }
