@@ -75,22 +75,46 @@ export function parseShapeOverrides(text: string | undefined): Map<string, numbe
 }
 
 /**
- * What a smoke-test prompt offers, as `--shape` text: each input with a dim
- * the model leaves open (named, unnamed, or no shape at all), with the dims
- * the test would use for it (`x=1x3x224x224`); a fully static input is left
- * out, and a model whose inputs are all static gives '' (nothing to ask).
- * An input without a declared shape gets `name=` for the user to fill in.
+ * What a smoke-test prompt offers: `value`, as `--shape` text, each input
+ * with a dim the model leaves open and the dims the test would use for it
+ * (`x=1x3x224x224`), and `unshaped`, the inputs that declare no shape at all
+ * (the user must give those; they are left out of `value`, where `name=`
+ * would read as a scalar). A model whose inputs are all static gives
+ * nothing to ask. Inputs are planned together (a symbol shared by two inputs
+ * gets one value), and one by one when that fails, so one input the
+ * generator cannot make does not blank the others.
  */
-export function dynamicShapeDefaults(specs: readonly TensorSpec[]): string {
-  const open = specs.filter((s) => s.shape === null || s.shape.some((d) => d.kind !== 'fixed'));
-  if (open.length === 0) return '';
-  let planned: Map<string, number[]> | undefined;
+export function dynamicShapeDefaults(specs: readonly TensorSpec[]): { value: string; unshaped: string[] } {
+  const open = specs.filter((s) => s.shape !== null && s.shape.some((d) => d.kind !== 'fixed'));
+  const unshaped = specs.filter((s) => s.shape === null).map((s) => s.name);
+  const planned = new Map<string, number[]>();
+  const plan = (group: readonly TensorSpec[]) => planInputs(group).inputs.forEach((i) => planned.set(i.name, i.dims.map((d) => d.value)));
   try {
-    planned = new Map(planInputs(specs.filter((s) => s.shape !== null)).inputs.map((i) => [i.name, i.dims.map((d) => d.value)]));
+    plan(open);
   } catch {
-    // An input the generator cannot make: the smoke test says why; offer the names only.
+    for (const spec of open) {
+      try {
+        plan([spec]);
+      } catch {
+        // This input cannot be made with defaults: the smoke test says why.
+      }
+    }
   }
-  return open.map((s) => `${s.name}=${planned?.get(s.name)?.join('x') ?? ''}`).join(',');
+  const value = open.filter((s) => planned.has(s.name)).map((s) => `${s.name}=${planned.get(s.name)!.join('x')}`).join(',');
+  return { value, unshaped };
+}
+
+/**
+ * The entries of an edited prompt that differ from what it offered: only
+ * those are passed on, so a symbol the user fixed in one input still
+ * decides the others (an unchanged entry would pin them to the default).
+ */
+export function changedShapeOverrides(entered: string, offered: string): string {
+  const before = parseShapeOverrides(offered);
+  return [...parseShapeOverrides(entered)]
+    .filter(([name, dims]) => before.get(name)?.join('x') !== dims.join('x'))
+    .map(([name, dims]) => `${name}=${dims.join('x') || 'scalar'}`)
+    .join(',');
 }
 
 /** Decides every input's shape and contents. Throws UserError for what the generator cannot make. */

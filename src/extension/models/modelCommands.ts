@@ -3,7 +3,7 @@
 // palette when none was clicked. Results land in the model card.
 import * as vscode from 'vscode';
 import { goldenPathFor } from '../../core/models/golden';
-import { dynamicShapeDefaults, parseShapeOverrides } from '../../core/models/inputs';
+import { changedShapeOverrides, dynamicShapeDefaults, parseShapeOverrides } from '../../core/models/inputs';
 import type { TensorSpec } from '../../core/models/inspect';
 import type { ParityWire, SmokeWire } from '../../shared/modelCardProtocol';
 import type { ProgressParams, WireModelSummary } from '../../shared/protocol';
@@ -56,26 +56,37 @@ function withAgentProgress<T>(ctx: ModelCommandContext, title: string, work: (to
 /**
  * Sizes for the model's open dims, prefilled with its real input names and
  * the sizes the test would use; a model whose inputs are all static is not
- * asked about (''). Undefined: the user cancelled.
+ * asked about (''). Returns only what the user changed (the rest the smoke
+ * test plans itself, keeping shared symbols consistent); undefined: the
+ * user cancelled.
  */
 async function askDynamicShapes(ctx: ModelCommandContext, modelPath: string): Promise<string | undefined> {
-  const inspection = (await ctx.agent.request('models/inspect', { path: modelPath })) as { inputs?: TensorSpec[] };
-  const defaults = Array.isArray(inspection.inputs) ? dynamicShapeDefaults(inspection.inputs) : '';
-  if (defaults === '') return '';
+  let inputs: TensorSpec[] = [];
+  try {
+    const inspection = (await ctx.agent.request('models/inspect', { path: modelPath })) as { inputs?: TensorSpec[] };
+    inputs = Array.isArray(inspection.inputs) ? inspection.inputs : [];
+  } catch {
+    // A model that cannot be read: the smoke test reports why, in the model card.
+    return '';
+  }
+  const offered = dynamicShapeDefaults(inputs);
+  if (offered.value === '' && offered.unshaped.length === 0) return '';
+  const unshapedNote = offered.unshaped.length ? ` ${offered.unshaped.join(', ')} declare${offered.unshaped.length === 1 ? 's' : ''} no shape: add NAME=DIMS for ${offered.unshaped.length === 1 ? 'it' : 'them'}.` : '';
   const entered = await vscode.window.showInputBox({
     title: `Smoke test of ${displayPath(modelPath)}: sizes for dynamic dimensions`,
-    prompt: 'Only inputs with dims the model leaves open are listed. Edit the sizes, or press Enter to use these.',
-    value: defaults,
+    prompt: `Only inputs with dims the model leaves open are listed. Edit the sizes, or press Enter to use these.${unshapedNote}`,
+    value: offered.value,
     validateInput: (text) => {
       try {
-        parseShapeOverrides(text);
-        return undefined;
+        const given = parseShapeOverrides(text);
+        const missing = offered.unshaped.filter((name) => !given.has(name) || given.get(name)!.length === 0);
+        return missing.length ? `${missing.join(', ')} declare${missing.length === 1 ? 's' : ''} no shape: give ${missing.map((m) => `${m}=DIMS`).join(', ')}` : undefined;
       } catch (e) {
         return (e as Error).message;
       }
     },
   });
-  return entered === undefined ? undefined : entered.trim();
+  return entered === undefined ? undefined : changedShapeOverrides(entered, offered.value);
 }
 
 export function registerModelCommands(ctx: ModelCommandContext, register: (id: string, fn: (...args: never[]) => unknown) => vscode.Disposable): vscode.Disposable[] {

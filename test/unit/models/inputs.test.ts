@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isUserError } from '../../../src/core/errors';
 import { inspectModel, type Dim, type TensorSpec } from '../../../src/core/models/inspect';
-import { DEFAULT_SEED, dynamicShapeDefaults, lcg, materializeInputs, parseShapeOverrides, planInputs, shapeAt, toHalfBits } from '../../../src/core/models/inputs';
+import { DEFAULT_SEED, changedShapeOverrides, dynamicShapeDefaults, lcg, materializeInputs, parseShapeOverrides, planInputs, shapeAt, toHalfBits } from '../../../src/core/models/inputs';
 import { copyCorpus } from '../../support/fixtures';
 
 const fixed = (value: number): Dim => ({ kind: 'fixed', value });
@@ -35,13 +35,29 @@ describe('parseShapeOverrides', () => {
 describe('the smoke-test prompt', () => {
   test('asks only for inputs with open dims, prefilled with their real names and the sizes the test would use', () => {
     const model = (file: string) => inspectModel(`${copyCorpus(`models/${file}`)}`).inputs;
-    assert.equal(dynamicShapeDefaults(model('blazeface_front_128.onnx')), '', 'input:0 [1,128,128,3] is static: nothing to ask');
-    assert.equal(dynamicShapeDefaults(model('ppocr_mobile_v2_cls.onnx')), 'x=1x3x224x224');
+    assert.deepEqual(dynamicShapeDefaults(model('blazeface_front_128.onnx')), { value: '', unshaped: [] }, 'input:0 [1,128,128,3] is static: nothing to ask');
+    assert.equal(dynamicShapeDefaults(model('ppocr_mobile_v2_cls.onnx')).value, 'x=1x3x224x224');
     // silero: input [?, ?] and state [2, ?, 128] are open; sr (a scalar) is static.
-    const silero = dynamicShapeDefaults(model('silero_vad_v5.onnx'));
+    const silero = dynamicShapeDefaults(model('silero_vad_v5.onnx')).value;
     assert.equal(silero, 'input=1x512,state=2x1x128');
     assert.deepEqual([...parseShapeOverrides(silero).keys()], ['input', 'state'], 'the prefill is valid --shape text');
-    assert.equal(dynamicShapeDefaults([spec('x', 'float32', null), spec('y', 'float32', [fixed(2)])]), 'x=', 'no declared shape: the name, to fill in');
+  });
+
+  test('an input without a shape is named apart, not offered as a scalar; one input that cannot be made leaves the others', () => {
+    assert.deepEqual(dynamicShapeDefaults([spec('x', 'float32', null), spec('y', 'float32', [fixed(2)])]), { value: '', unshaped: ['x'] });
+    const withBadInput = dynamicShapeDefaults([spec('a', 'float32', [unknown, fixed(3)]), { ...spec('s', 'string', [unknown]), elemType: 8 }]);
+    assert.deepEqual(withBadInput, { value: 'a=1x3', unshaped: [] });
+  });
+
+  test('only what the user changed is passed on, so a symbol shared by two inputs follows the edit', () => {
+    const specs = [spec('input_ids', 'int64', [symbol('batch'), symbol('seq')], 7), spec('attention_mask', 'int64', [symbol('batch'), symbol('seq')], 7)];
+    const offered = dynamicShapeDefaults(specs).value;
+    assert.equal(offered, 'input_ids=1x512,attention_mask=1x512');
+    const changed = changedShapeOverrides('input_ids=1x128,attention_mask=1x512', offered);
+    assert.equal(changed, 'input_ids=1x128');
+    const plan = planInputs(specs, parseShapeOverrides(changed));
+    assert.deepEqual(plan.inputs.map((i) => i.dims.map((d) => d.value)), [[1, 128], [1, 128]], 'the mask follows the edited sequence length');
+    assert.equal(changedShapeOverrides(offered, offered), '', 'Enter on the offer: nothing to pass, the test plans the same sizes');
   });
 });
 
