@@ -369,16 +369,23 @@ class DvcliveTable {
     public rows: number,
   ) {
     const stepIndex = header.indexOf('step');
-    this.timestampIndex = header.indexOf('timestamp');
-    const valueIndex = header.findIndex((_, index) => index !== stepIndex && index !== this.timestampIndex);
-    if (valueIndex < 0 && stepIndex >= 0) {
-      // A metric whose own name is `step` (logged as `train/step`, say): DVCLive builds each row
-      // as {step: <step>, <name>: <value>}, so the value overwrote the step under the one key, and
-      // the `step` column holds the values. The steps are not in the file: the row index stands in.
-      this.stepIndex = -1;
+    const timestampIndex = header.indexOf('timestamp');
+    const valueIndex = header.findIndex((_, index) => index !== stepIndex && index !== timestampIndex);
+    // A metric whose own name is `step` or `timestamp` (logged as `train/step`, say): DVCLive builds
+    // each row as {timestamp: <time>, step: <step>, <name>: <value>}, so the value overwrote the
+    // column of that name. The file is named by the metric's last part, which says which one.
+    const name = path.posix.basename(file, '.tsv');
+    if (valueIndex < 0 && name === 'timestamp' && timestampIndex >= 0) {
+      this.stepIndex = stepIndex;
+      this.timestampIndex = -1; // the times are not in the file
+      this.valueIndex = timestampIndex;
+    } else if (valueIndex < 0 && name === 'step' && stepIndex >= 0) {
+      this.stepIndex = -1; // the steps are not in the file: the row index stands in
+      this.timestampIndex = timestampIndex;
       this.valueIndex = stepIndex;
     } else {
       this.stepIndex = stepIndex;
+      this.timestampIndex = timestampIndex;
       this.valueIndex = valueIndex;
     }
   }

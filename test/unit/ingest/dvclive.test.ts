@@ -132,11 +132,15 @@ describe('dvclive reader on hostile input', () => {
       'dvclive/plots/metrics/train/step.tsv': 'step\n10.5\n20.5\n',
       'dvclive/plots/metrics/train/loss.tsv': 'step\tloss\n0\t0.75\n1\t0.5\n2\t0.25\n',
       'dvclive/plots/metrics/val/step.tsv': 'timestamp\tstep\n1700000000000\t7\n',
+      // A metric named `timestamp` overwrote the time column instead: its steps are kept.
+      'dvclive/plots/metrics/eval/timestamp.tsv': 'timestamp\tstep\n0.125\t4\n0.25\t8\n',
     });
     const { candidate, source } = await readSingleSource(dvcliveReader, root);
     assert.deepEqual(source.warnings, []);
     const [run] = allRuns(source);
-    assert.deepEqual(sortedKeys(run.metrics), ['train/loss', 'train/step', 'val/step']);
+    assert.deepEqual(sortedKeys(run.metrics), ['eval/timestamp', 'train/loss', 'train/step', 'val/step']);
+    assertSameNumbers(seriesOf(run, 'eval/timestamp').values, [0.125, 0.25], 'eval/timestamp values are the timestamp column');
+    assertSameNumbers(seriesOf(run, 'eval/timestamp').steps, [4, 8], 'eval/timestamp keeps its steps');
     assertSameNumbers(seriesOf(run, 'train/step').values, [10.5, 20.5], 'train/step values');
     assertSameNumbers(seriesOf(run, 'train/step').steps, [0, 1], 'the row index stands in for the lost steps');
     assertSameNumbers(seriesOf(run, 'val/step').values, [7], 'val/step values');
