@@ -5,15 +5,24 @@ import type { Evaluation } from '../../core/registry/approval';
 import { formatExact } from '../../shared/numberText';
 import { fromWire, type WireNumber, type Wired } from '../../shared/wireNumbers';
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const value = (v: WireNumber | string | null | undefined) => (v === null || v === undefined ? '—' : typeof v === 'number' || ['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? formatExact(fromWire(v as WireNumber)) : v);
+/**
+ * Text from files (model and param names, values, errors, paths) as literal Markdown: the marks that
+ * Markdown or HTML read as syntax inside a line get a backslash, so a param named `[x](https://…)`,
+ * `<img …>` or `**b**` reads as itself in the preview, and a line break cannot end a table row. Marks
+ * that only count at a line's start (`#`, `-`, `1.`) are left as they are: no file text starts a line,
+ * and the source stays readable (`0.95`, not `0\.95`).
+ */
+export const markdownText = (s: string): string => s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\`*_[\]<>|~&!]/g, '\\$&');
+const cell = markdownText;
+const value = (v: WireNumber | string | null | undefined) =>
+  v === null || v === undefined ? '—' : typeof v === 'number' || ['NaN', 'Infinity', '-Infinity', '-0'].includes(v) ? markdownText(formatExact(fromWire(v as WireNumber))) : markdownText(v);
 const MARK = { pass: '✓ pass', fail: '✗ FAIL', skipped: '– skipped' } as const;
 
 export function approvalMarkdown(e: Wired<Evaluation>): string {
   const lines = [
-    `# Approve ${e.ref}? ${e.pass ? 'All rules pass' : `${e.failed.length} rule(s) fail`}`,
+    `# Approve ${cell(e.ref)}? ${e.pass ? 'All rules pass' : `${e.failed.length} rule(s) fail`}`,
     '',
-    e.policy.file ? `Policy: \`${e.policy.file}\`` : 'No policy file (`.runlens/policy.json`): only the file integrity is checked.',
+    e.policy.file ? `Policy: ${cell(e.policy.file)}` : 'No policy file (`.runlens/policy.json`): only the file integrity is checked.',
     '',
     '| result | rule | evidence |',
     '|---|---|---|',
@@ -21,11 +30,11 @@ export function approvalMarkdown(e: Wired<Evaluation>): string {
   ];
   if (e.smoke.length) {
     lines.push('', '## Smoke tests', '', '| provider | ran on | runs | p50 | p95 | p99 | error |', '|---|---|---|---|---|---|---|');
-    const ms = (v: WireNumber | string | null) => (typeof v === 'number' ? `${v.toFixed(3)} ms` : value(v));
-    for (const s of e.smoke) lines.push(`| ${s.ep} | ${s.ranOn ?? '—'} | ${value(s.runs)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${cell(s.error ?? '')} |`);
+    const ms = (v: WireNumber | string | null) => (typeof v === 'number' ? `${markdownText(v.toFixed(3))} ms` : value(v));
+    for (const s of e.smoke) lines.push(`| ${cell(s.ep)} | ${cell(s.ranOn ?? '—')} | ${value(s.runs)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${cell(s.error ?? '')} |`);
   }
   const d = e.diff;
-  lines.push('', d.against ? `## Changes against ${d.against} (production)` : '## Changes against production', '');
+  lines.push('', d.against ? `## Changes against ${cell(d.against)} (production)` : '## Changes against production', '');
   if (!d.against) lines.push('No production version yet: nothing to compare with.');
   else {
     lines.push(`### Params (${d.params.length} changed, ${fromWire(d.unchangedParams)} unchanged)`, '');
@@ -39,6 +48,6 @@ export function approvalMarkdown(e: Wired<Evaluation>): string {
       }
     } else lines.push('No metrics to compare.');
   }
-  for (const n of e.notes) lines.push('', `> ${n}`);
+  for (const n of e.notes) lines.push('', `> ${cell(n)}`);
   return lines.join('\n') + '\n';
 }
