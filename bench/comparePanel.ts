@@ -11,12 +11,13 @@
 // panel's CSP forbids it to fetch them.
 import * as path from 'node:path';
 import type { ParsedSource } from '../src/core/ingest/types';
-import { SqliteRunStore } from '../src/core/store/sqliteStore';
+
 import type { DownsampledSeriesParams, DownsampledSeriesResult } from '../src/shared/compareWire';
 import { DEFAULT_SETTINGS, type WebviewToHost } from '../src/shared/comparePanelProtocol';
 import type { AgentRequestMethod, RequestParams, RequestResult } from '../src/shared/protocol';
 import { startAgent } from '../test/support/agentProcess';
 import { launchChromium, openHarness, type Chromium } from '../test/webview/harness';
+import { openStore } from '../src/core/store/store';
 
 export interface ComparePanelBenchResult {
   runs: number;
@@ -56,7 +57,7 @@ function checksum(values: ArrayLike<number>): number {
 }
 
 function makeStore(dbPath: string, runs: number, n: number): { checksums: number[] } {
-  const store = SqliteRunStore.open(dbPath);
+  const store = openStore(dbPath).runs;
   const checksums: number[] = [];
   const steps = Array.from({ length: n }, (_, i) => i);
   const walls = steps.map((i) => 1_700_000_000_000 + i * 50);

@@ -29,7 +29,7 @@ import { DEFAULT_SLICE_BYTES, ingestPaths } from '../src/core/ingest/engine';
 import { ALL_READERS } from '../src/core/ingest/registry';
 import { crc32c, maskCrc } from '../src/core/ingest/tensorboard/crc32c';
 import { EventFileWriter, eventFileName } from '../src/core/ingest/tensorboard/writer';
-import { SqliteRunStore } from '../src/core/store/sqliteStore';
+import { openStore } from '../src/core/store/store';
 
 export type IngestBenchFormat = 'tensorboard' | 'mlflow' | 'lightning';
 
@@ -425,7 +425,7 @@ function databaseBytes(db: string): number {
 
 async function runChild(job: ChildJob): Promise<ChildResult> {
   const fileBytes = job.files.reduce((n, f) => n + fs.statSync(f).size, 0);
-  const store = SqliteRunStore.open(job.db);
+  const store = openStore(job.db).runs;
   global.gc?.();
   const before = process.memoryUsage();
   let peakHeap = before.heapUsed;

@@ -7,9 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParsedSource } from '../src/core/ingest/types';
 import { EventFileWriter } from '../src/core/ingest/tensorboard/writer';
-import { SqliteRunStore } from '../src/core/store/sqliteStore';
+
 import { PROTOCOL_VERSION } from '../src/shared/protocol';
 import { startAgent } from '../test/support/agentProcess';
+import { openStore } from '../src/core/store/store';
 
 export interface LatencyResult {
   format: string;
@@ -139,7 +140,7 @@ export async function benchIdleCpu(workDir: string, files: number, seconds: numb
 
 export async function benchTreeData(workDir: string, runs: number): Promise<{ runs: number; experimentsMs: number; firstPageMs: number; allPagesMs: number }> {
   const db = path.join(workDir, 'tree.db');
-  const store = SqliteRunStore.open(db);
+  const store = openStore(db).runs;
   const perSource = 1000;
   for (let s = 0; s < runs / perSource; s++) {
     const source: ParsedSource = {

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ParsedSource } from '../src/core/ingest/types';
-import { SqliteRunStore } from '../src/core/store/sqliteStore';
+
+import { openStore } from '../src/core/store/store';
 
 export interface StoreWriteResult {
   points: number;
@@ -58,7 +59,7 @@ export function benchStoreWrite(dir: string, n: number): StoreWriteResult {
 
   // RunLens: the store's own write path, in ingest-sized batches.
   const storeFile = path.join(dir, 'store.db');
-  const store = SqliteRunStore.open(storeFile);
+  const store = openStore(storeFile).runs;
   const source: ParsedSource = {
     format: 'tensorboard',
     root: '/bench',

@@ -6,7 +6,7 @@ import { generateDemoWorkspace } from '../core/demo/generateDemo';
 import { ingestPaths, type IngestSummary } from '../core/ingest/engine';
 import { ALL_READERS } from '../core/ingest/registry';
 import { acquireAgentLock } from '../core/store/agentLock';
-import { SqliteRunStore } from '../core/store/sqliteStore';
+
 import type { RunStore, RunSummary } from '../core/store/types';
 import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
@@ -23,6 +23,7 @@ import { defaultDatabasePath } from './paths';
 import { AgentServer } from './server';
 import { formatTime, renderTable } from './table';
 import { AGENT_VERSION } from './version';
+import { openStore } from '../core/store/store';
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   db: { value: true, description: 'database file (default: $RUNLENS_DB, else ~/.local/share/runlens/runlens.db)' },
@@ -35,7 +36,7 @@ function databasePath(args: ParsedArgs): string {
 }
 
 function withStore<T>(args: ParsedArgs, fn: (store: RunStore) => T): T {
-  const store = SqliteRunStore.open(databasePath(args));
+  const store = openStore(databasePath(args)).runs;
   try {
     return fn(store);
   } finally {
@@ -96,7 +97,7 @@ const commands: Record<string, Command> = {
       const dbPath = databasePath(args);
       const lock = acquireAgentLock(dbPath);
       try {
-        const store = SqliteRunStore.open(dbPath);
+        const store = openStore(dbPath).runs;
         try {
           const summary = await runIngest(store, args.positionals, args.flags.has('force'), io);
           if (args.flags.has('json')) {
@@ -188,7 +189,7 @@ const commands: Record<string, Command> = {
       const dbPath = typeof args.flags.get('db') === 'string' ? databasePath(args) : path.join(dir, '.runlens', 'runlens.db');
       const lock = acquireAgentLock(dbPath);
       try {
-        const store = SqliteRunStore.open(dbPath);
+        const store = openStore(dbPath).runs;
         try {
           reportIngest(await runIngest(store, [dir], false, io), io);
           printRuns(store.listRuns().runs, io);

@@ -1,11 +1,11 @@
 // The agent's side of the model registry, for the editor: the same core
 // functions the `runlens model` / `runlens audit` commands call, over the
-// protocol. The registry opens its own connection to the agent's database.
+// protocol, on the agent's one database connection.
 import { approveVersion, evaluateVersion, rejectVersion } from '../core/registry/approval';
 import { verifyStore } from '../core/registry/audit';
 import { resolveActor } from '../core/registry/identity';
 import { archiveVersion, setAlias } from '../core/registry/lifecycle';
-import { SqliteRegistryStore } from '../core/registry/registryStore';
+
 import type { RegistryStore } from '../core/registry/types';
 import { registerModelVersion, resolveVersion } from '../core/registry/versions';
 import type { RunStore } from '../core/store/types';
@@ -17,59 +17,47 @@ type Handlers = {
 };
 
 export class RegistryService {
-  private registry: RegistryStore | undefined;
-
+  /** The registry and the runs on the agent's one database connection (the server owns it). */
   constructor(
-    private readonly databasePath: string,
+    private readonly registry: RegistryStore,
     private readonly runs: RunStore,
   ) {}
 
-  /** Opened on first use: most sessions never touch the registry. */
-  private open(): RegistryStore {
-    this.registry ??= SqliteRegistryStore.open(this.databasePath);
-    return this.registry;
-  }
-
   readonly handlers: Handlers = {
-    'registry/models': async () => ({ models: toWireDeep(this.open().listModels()) as Wired<ReturnType<RegistryStore['listModels']>> }),
-    'registry/versions': async ({ name }) => ({ versions: toWireDeep(this.open().listVersions({ name })) as Wired<ReturnType<RegistryStore['listVersions']>> }),
+    'registry/models': async () => ({ models: toWireDeep(this.registry.listModels()) as Wired<ReturnType<RegistryStore['listModels']>> }),
+    'registry/versions': async ({ name }) => ({ versions: toWireDeep(this.registry.listVersions({ name })) as Wired<ReturnType<RegistryStore['listVersions']>> }),
     'registry/register': async ({ file, name, run, workspace }) => {
       const actor = await resolveActor(workspace);
-      const result = await registerModelVersion(this.open(), this.runs, { file, name, run, workspace, actor });
+      const result = await registerModelVersion(this.registry, this.runs, { file, name, run, workspace, actor });
       return toWireDeep(result) as never;
     },
     'registry/evaluate': async ({ ref, workspace }, signal, progress) => {
-      const registry = this.open();
+      const registry = this.registry;
       const { evaluation } = await evaluateVersion(registry, resolveVersion(registry, ref), { workspace, signal, onProgress: progress });
       return toWireDeep(evaluation) as never;
     },
     'registry/approve': async ({ ref, reason, override, workspace }, signal, progress) => {
-      const registry = this.open();
+      const registry = this.registry;
       const actor = await resolveActor(workspace);
       const outcome = await approveVersion(registry, resolveVersion(registry, ref), { workspace, reason, override, actor, signal, onProgress: progress });
       return toWireDeep(outcome) as never;
     },
     'registry/reject': async ({ ref, reason, workspace }) => {
-      const registry = this.open();
+      const registry = this.registry;
       const actor = await resolveActor(workspace);
       return toWireDeep(rejectVersion(registry, resolveVersion(registry, ref), { reason, actor }).version) as never;
     },
     'registry/alias': async ({ ref, alias, reason, workspace }) => {
-      const registry = this.open();
+      const registry = this.registry;
       const actor = await resolveActor(workspace);
       setAlias(registry, resolveVersion(registry, ref), alias, { actor, reason });
       return null;
     },
     'registry/archive': async ({ ref, reason, workspace }) => {
-      const registry = this.open();
+      const registry = this.registry;
       const actor = await resolveActor(workspace);
       return toWireDeep(archiveVersion(registry, resolveVersion(registry, ref), { actor, reason })) as never;
     },
-    'audit/verify': async () => toWireDeep(verifyStore(this.open())) as never,
+    'audit/verify': async () => toWireDeep(verifyStore(this.registry)) as never,
   };
-
-  close(): void {
-    this.registry?.close();
-    this.registry = undefined;
-  }
 }

@@ -9,7 +9,7 @@ import { deploy, listDeployments, readMetrics, rollback, RolloutError, streamLog
 import { abortGray, grayStatus, promote, startGrayRelease, type GrayStatus } from '../core/deploy/gray';
 import { pushApprovedVersion } from '../core/oci';
 import { resolveActor } from '../core/registry/identity';
-import { SqliteRegistryStore } from '../core/registry/registryStore';
+
 import type { RegistryStore } from '../core/registry/types';
 import { resolveVersion } from '../core/registry/versions';
 import type { ReleaseRequests, WireDeployment, WireGrayStatus } from '../shared/releaseProtocol';
@@ -60,17 +60,11 @@ export function grayToWire(s: GrayStatus): WireGrayStatus {
 }
 
 export class ReleaseService {
-  private registry: RegistryStore | undefined;
-
-  constructor(private readonly databasePath: string) {}
-
-  private open(): RegistryStore {
-    this.registry ??= SqliteRegistryStore.open(this.databasePath);
-    return this.registry;
-  }
+  /** The registry on the agent's one database connection (the server owns it). */
+  constructor(private readonly registry: RegistryStore) {}
 
   private async context(params: { dockerHost?: string; workspace?: string }, signal: AbortSignal, progress: (m: string) => void): Promise<DeployContext> {
-    return { engine: connectEngine(params.dockerHost), registry: this.open(), actor: await resolveActor(params.workspace ?? process.cwd()), onProgress: progress, signal };
+    return { engine: connectEngine(params.dockerHost), registry: this.registry, actor: await resolveActor(params.workspace ?? process.cwd()), onProgress: progress, signal };
   }
 
   private async describe(engine: Engine, containerId: string): Promise<WireDeployment | null> {
@@ -80,7 +74,7 @@ export class ReleaseService {
 
   readonly handlers: Handlers = {
     'release/push': async ({ ref, target, plainHttp, credentials, workspace }, signal, progress) => {
-      const registry = this.open();
+      const registry = this.registry;
       const version = resolveVersion(registry, ref);
       const result = await pushApprovedVersion({
         registry,
@@ -202,10 +196,5 @@ export class ReleaseService {
       return null;
     },
   };
-
-  close(): void {
-    this.registry?.close();
-    this.registry = undefined;
-  }
 }
 

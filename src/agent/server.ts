@@ -6,7 +6,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type
 import { ingestPaths, type IngestSummary } from '../core/ingest/engine';
 import { ALL_READERS } from '../core/ingest/registry';
 import { acquireAgentLock, type AgentLock } from '../core/store/agentLock';
-import { SqliteRunStore } from '../core/store/sqliteStore';
+
 import type { RunStore } from '../core/store/types';
 import { agentNotifications, agentRequests, PROTOCOL_VERSION, type AgentRequestHandlers, type AgentRequestMethod, type LogLevel, type RegistryRequests, type ReleaseRequests } from '../shared/protocol';
 import { AGENT_VERSION } from './version';
@@ -21,6 +21,7 @@ import { experimentsToWire, runDisplayNames } from './runLabels';
 import { ShownWhileIngesting } from './shownWhileIngesting';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 import { compareDivergence, compareSummary, downsampledSeries } from './compareHandlers';
+import { openStore, type Store } from '../core/store/store';
 
 export interface ServeOptions {
   databasePath: string;
@@ -32,6 +33,8 @@ export class AgentServer {
   private readonly connection: MessageConnection;
   private closed = false;
   private live: LiveIngest | undefined;
+  /** The runs on the agent's one database connection (`database`, which the server owns and closes). */
+  private readonly store: RunStore;
   private readonly registry: RegistryService;
   private readonly release: ReleaseService;
   /** Every ingest runs after the previous one: two reads of one source must never interleave. */
@@ -44,14 +47,15 @@ export class AgentServer {
   }
 
   private constructor(
-    private readonly store: RunStore,
+    private readonly database: Store,
     private readonly lock: AgentLock,
     input: NodeJS.ReadableStream,
     output: NodeJS.WritableStream,
   ) {
     this.connection = createMessageConnection(new StreamMessageReader(input), new StreamMessageWriter(output));
-    this.registry = new RegistryService(store.path, store);
-    this.release = new ReleaseService(store.path);
+    this.store = database.runs;
+    this.registry = new RegistryService(database.registry, database.runs);
+    this.release = new ReleaseService(database.registry);
     const handlers = this.handlers();
     for (const method of Object.keys(agentRequests) as AgentRequestMethod[]) {
       this.register(method, handlers[method]);
@@ -62,14 +66,14 @@ export class AgentServer {
   static start(options: ServeOptions): AgentServer {
     const databasePath = path.resolve(options.databasePath);
     const lock = acquireAgentLock(databasePath);
-    let store: RunStore;
+    let database: Store;
     try {
-      store = SqliteRunStore.open(databasePath);
+      database = openStore(databasePath);
     } catch (e) {
       lock.release();
       throw e;
     }
-    const server = new AgentServer(store, lock, options.input ?? process.stdin, options.output ?? process.stdout);
+    const server = new AgentServer(database, lock, options.input ?? process.stdin, options.output ?? process.stdout);
     server.connection.listen();
     server.log('info', `agent ${AGENT_VERSION} on Node ${process.version} (${process.execPath}), database ${databasePath}`);
     return server;
@@ -286,10 +290,8 @@ export class AgentServer {
     if (this.closed) return;
     this.closed = true;
     void this.live?.dispose();
-    this.registry.close();
-    this.release.close();
     this.connection.dispose();
-    this.store.close();
+    this.database.close();
     this.lock.release();
     process.exitCode = process.exitCode ?? 0;
     // stdin stays open in a spawned child; leave explicitly once the store is closed.

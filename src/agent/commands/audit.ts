@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../core/errors';
 import { parseJsonLines, toCsvRow, toJsonLine, verifyRegistry, verifyStore, CSV_COLUMNS, type VerifyResult } from '../../core/registry/audit';
-import { SqliteRegistryStore } from '../../core/registry/registryStore';
+
 import type { AuditEntry, RegistryStore } from '../../core/registry/types';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
@@ -14,6 +14,7 @@ import { defaultDatabasePath } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { eventDetail } from './model';
 import { toJson } from './modelFormat';
+import { openStore } from '../../core/store/store';
 
 const FLAGS = {
   anchor: { value: true, description: 'verify: a head hash recorded earlier (printed by verify); fails if no entry has it (truncated or rewritten log)' },
@@ -46,7 +47,7 @@ function stringFlag(args: ParsedArgs, name: string): string | undefined {
 
 function withRegistry<T>(args: ParsedArgs, fn: (registry: RegistryStore) => T): T {
   const db = stringFlag(args, 'db');
-  const registry = SqliteRegistryStore.open(db ? path.resolve(db) : defaultDatabasePath());
+  const registry = openStore(db ? path.resolve(db) : defaultDatabasePath()).registry;
   try {
     return fn(registry);
   } finally {

@@ -12,7 +12,7 @@ import { connectEngine } from '../../core/deploy/engine';
 import { abortGray, DEFAULT_CANDIDATE_WEIGHT, grayStatus, promote, startGrayRelease, type GrayStatus } from '../../core/deploy/gray';
 import { SERVING_DOCKERFILE_PLACEHOLDERS, WORKSPACE_DOCKERFILE } from '../../core/deploy/image';
 import { resolveActor } from '../../core/registry/identity';
-import { SqliteRegistryStore } from '../../core/registry/registryStore';
+
 import { resolveVersion } from '../../core/registry/versions';
 import { toWireDeep } from '../../shared/wireNumbers';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
@@ -20,6 +20,7 @@ import type { CliIO, Command } from '../command';
 import { defaultDatabasePath } from '../paths';
 import { dispatchSubcommand } from '../subcommands';
 import { formatTime, renderTable } from '../table';
+import { openStore } from '../../core/store/store';
 
 const FLAGS = {
   port: { value: true, description: `host port (default: the deployment's current port, else ${DEFAULT_PORT})` },
@@ -87,7 +88,7 @@ function deployOptions(args: ParsedArgs): DeployOptions {
 /** Runs `fn` with a registry, an engine, the actor and Ctrl-C wired to cancellation. */
 async function withContext<T>(args: ParsedArgs, io: CliIO, fn: (ctx: DeployContext) => Promise<T>): Promise<T> {
   const db = typeof args.flags.get('db') === 'string' ? path.resolve(args.flags.get('db') as string) : defaultDatabasePath();
-  const registry = SqliteRegistryStore.open(db);
+  const registry = openStore(db).registry;
   const abort = new AbortController();
   const onInterrupt = () => {
     io.err('\ncancelling…');

@@ -10,8 +10,9 @@ import { ingestPaths } from '../../core/ingest/engine';
 import { findLoggedModels } from '../../core/ingest/mlflowLoggedModels';
 import { ALL_READERS } from '../../core/ingest/registry';
 import { acquireAgentLock } from '../../core/store/agentLock';
-import { SqliteRunStore } from '../../core/store/sqliteStore';
+
 import type { Command } from '../command';
+import { openStore } from '../../core/store/store';
 
 export const exportCommand: Command = {
   usage: 'runlens export PATH --json [--out FILE] [--db FILE]',
@@ -34,7 +35,7 @@ export const exportCommand: Command = {
     const dbPath = typeof db === 'string' ? path.resolve(db) : path.join(tempDir!, 'export.db');
     try {
       const lock = acquireAgentLock(dbPath);
-      const store = SqliteRunStore.open(dbPath);
+      const store = openStore(dbPath).runs;
       try {
         const summary = await ingestPaths(store, ALL_READERS, [root]);
         for (const w of summary.warnings) io.err(`warning: ${w.file}: ${w.message}`);

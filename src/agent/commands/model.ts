@@ -13,11 +13,11 @@ import { approveVersion, evaluateVersion, rejectVersion, type Evaluation } from 
 import { resolveActor } from '../../core/registry/identity';
 import { archiveVersion, removeAlias, rollbackAlias, setAlias, versionHistory } from '../../core/registry/lifecycle';
 import type { RuleResult } from '../../core/registry/policy';
-import { SqliteRegistryStore } from '../../core/registry/registryStore';
+
 import { TRANSITIONS, validateAliasName } from '../../core/registry/states';
 import type { AuditEntry, ModelVersion, RegistryStore } from '../../core/registry/types';
 import { findVersion, parseModelRef, refOf, registerModelVersion, resolveVersion, type SnapshotDiff } from '../../core/registry/versions';
-import { SqliteRunStore } from '../../core/store/sqliteStore';
+
 import { fromWire, type WireNumber } from '../../shared/wireNumbers';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
@@ -26,6 +26,7 @@ import { defaultDatabasePath } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { formatBytes, formatNumber, toJson } from './modelFormat';
 import { runModelPull, runModelPush } from './modelPush';
+import { openStore, type Store } from '../../core/store/store';
 
 const FLAGS = {
   name: { value: true, description: 'register: the model name (versions are numbered per name)' },
@@ -79,9 +80,14 @@ function workspaceOf(args: ParsedArgs): string {
   return dir;
 }
 
+/** The database opened once for the command, closed when it is done. */
+function withStore<T>(args: ParsedArgs, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(databasePath(args));
+  return fn(store).finally(() => store.close());
+}
+
 function withRegistry<T>(args: ParsedArgs, fn: (registry: RegistryStore) => Promise<T>): Promise<T> {
-  const registry = SqliteRegistryStore.open(databasePath(args));
-  return fn(registry).finally(() => registry.close());
+  return withStore(args, (store) => fn(store.registry));
 }
 
 function positional(args: ParsedArgs, index: number, what: string, sub: string): string {
@@ -202,29 +208,24 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       if (!name) throw new UserError('bad-argument', 'model register needs --name NAME');
       const workspace = workspaceOf(args);
       const actor = await resolveActor(workspace);
-      const runs = SqliteRunStore.open(databasePath(args));
-      try {
-        return await withRegistry(args, async (registry) => {
-          const { version, warnings } = await registerModelVersion(registry, runs, {
-            file,
-            name,
-            run: stringFlag(args, 'run'),
-            datasets: datasetPaths(args),
-            description: stringFlag(args, 'description'),
-            workspace,
-            actor,
-          });
-          if (args.flags.has('json')) io.out(toJson({ ...version, warnings }));
-          else {
-            io.out(`registered ${refOf(version)} (${version.state})`);
-            printVersion(version, io);
-          }
-          for (const w of warnings) io.err(`warning: ${w}`);
-          return 0;
+      return withStore(args, async ({ registry, runs }) => {
+        const { version, warnings } = await registerModelVersion(registry, runs, {
+          file,
+          name,
+          run: stringFlag(args, 'run'),
+          datasets: datasetPaths(args),
+          description: stringFlag(args, 'description'),
+          workspace,
+          actor,
         });
-      } finally {
-        runs.close();
-      }
+        if (args.flags.has('json')) io.out(toJson({ ...version, warnings }));
+        else {
+          io.out(`registered ${refOf(version)} (${version.state})`);
+          printVersion(version, io);
+        }
+        for (const w of warnings) io.err(`warning: ${w}`);
+        return 0;
+      });
     },
   },
 

@@ -5,13 +5,14 @@
 import * as path from 'node:path';
 import { UserError } from '../../core/errors';
 import { resolveActor } from '../../core/registry/identity';
-import { SqliteRegistryStore } from '../../core/registry/registryStore';
+
 import { resolveVersion } from '../../core/registry/versions';
 import { isRegistryError, pullModelArtifact, pushApprovedVersion, type PushProgress, type RegistryCredentials } from '../../core/oci';
 import type { ParsedArgs } from '../args';
 import type { CliIO } from '../command';
 import { defaultDatabasePath } from '../paths';
 import { formatBytes, toJson } from './modelFormat';
+import { openStore } from '../../core/store/store';
 
 function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
@@ -68,7 +69,7 @@ export async function runModelPush(args: ParsedArgs, io: CliIO): Promise<number>
   const credentials = await credentialsFrom(args, 'push');
   const actor = await resolveActor(process.cwd());
   const db = stringFlag(args, 'db');
-  const registry = SqliteRegistryStore.open(db ? path.resolve(db) : defaultDatabasePath());
+  const registry = openStore(db ? path.resolve(db) : defaultDatabasePath()).registry;
   try {
     const version = resolveVersion(registry, text);
     const result = await withInterrupt(io, 'push; nothing will be tagged', (signal) =>

@@ -6,12 +6,13 @@ import { UserError } from '../../core/errors';
 import { ingestPaths } from '../../core/ingest/engine';
 import { ALL_READERS } from '../../core/ingest/registry';
 import { acquireAgentLock } from '../../core/store/agentLock';
-import { SqliteRunStore } from '../../core/store/sqliteStore';
+
 import { formatValue } from '../../shared/wireNumbers';
 import type { Command } from '../command';
 import { LiveIngest } from '../watch/liveIngest';
 import { seriesChangeToWire } from '../wire';
 import { defaultDatabasePath } from '../paths';
+import { openStore } from '../../core/store/store';
 
 export const DEFAULT_DEBOUNCE_MS = 200;
 
@@ -37,7 +38,7 @@ export const watchCommand: Command = {
     const dbPath = typeof db === 'string' ? path.resolve(db) : defaultDatabasePath();
 
     const lock = acquireAgentLock(dbPath);
-    const store = SqliteRunStore.open(dbPath);
+    const store = openStore(dbPath).runs;
     const initial = await ingestPaths(store, ALL_READERS, roots);
     io.err(`ingested ${initial.runs} runs, ${initial.points} points; watching ${roots.join(', ')} (debounce ${debounceMs} ms${args.flags.has('poll') ? ', polling' : ''}) — Ctrl+C to stop`);
     const live = new LiveIngest(store, ALL_READERS, {

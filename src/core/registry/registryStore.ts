@@ -1,21 +1,15 @@
-// The SQLite implementation of RegistryStore.
-//
-// It opens the database file with its own better-sqlite3 connection rather than
-// borrowing the RunStore's handle:
+// The SQLite implementation of RegistryStore, on the connection the run store
+// shares (openSqliteStore):
 // - RunStore's interface is deliberately free of SQL and owned by the ingest
-//   side; the registry needs BEGIN IMMEDIATE transactions of its own, and a
-//   connection it controls is the only way to get them without widening it;
-// - the registry is used by short-lived CLI processes next to a running agent
-//   (and by two CLI processes at once): separate connections to one WAL
-//   database are exactly what SQLite serializes for us, with a busy timeout;
+//   side; the registry runs its own BEGIN IMMEDIATE transactions on the
+//   connection, which cannot interleave with the run store's (both synchronous);
+// - short-lived CLI processes next to a running agent (and two CLI processes at
+//   once) each have their own connection to one WAL database, which SQLite
+//   serializes for us, with a busy timeout;
 // - a PostgreSQL registry can later replace this class without touching runs.
-// Opening goes through SqliteRunStore.open once, so the header checks, error
-// messages and migrations (the registry tables are migration 4) stay in one place.
-import * as path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { UserError } from '../errors';
-import { loadSqlite, nativeModuleError } from '../store/nativeSqlite';
-import { SqliteRunStore } from '../store/sqliteStore';
+import { translateSqliteError } from '../store/sqliteErrors';
 import { entryHash, GENESIS_HASH, sha256Text } from './audit';
 import { canonicalJson } from './canonicalJson';
 import { assertTransition, type VersionState } from './states';
@@ -32,8 +26,6 @@ import type {
   TransitionRequest,
   VersionDraft,
 } from './types';
-
-export const REGISTRY_SCHEMA_VERSION = 4;
 
 interface VersionRow {
   id: number;
@@ -74,58 +66,19 @@ interface AuditRow {
   hash: string;
 }
 
-export interface OpenRegistryOptions {
-  /** How long a write waits for another process's transaction (another approval, an ingest). */
-  busyTimeoutMs?: number;
-}
-
-function translate(file: string, e: unknown): Error {
-  const code = (e as { code?: string }).code ?? '';
-  if (code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION/.test((e as Error)?.message ?? '')) return nativeModuleError('better-sqlite3', e);
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new UserError('database-locked', `The database ${file} stayed locked by another process (${(e as Error).message}); try again when it is done.`);
-  }
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PERM') {
-    return new UserError('storage-unwritable', `Cannot write to the database ${file} (${(e as Error).message}). Choose a writable location with --db.`);
-  }
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return new UserError('database-corrupt', `The database ${file} is damaged (${(e as Error).message}). RunLens left it untouched.`);
-  }
-  return e instanceof Error ? e : new Error(String(e));
-}
+/** How long a registry write waits for another process's transaction (another approval, an ingest). */
+const WRITE_BUSY_TIMEOUT_MS = 10_000;
 
 export class SqliteRegistryStore implements RegistryStore {
   private readonly s: ReturnType<SqliteRegistryStore['prepare']>;
 
-  private constructor(
+  /** Over a connection that openSqliteStore opened and migrated; `closeDatabase` closes it (and every store on it). */
+  constructor(
     readonly path: string,
     private readonly db: Database,
+    private readonly closeDatabase: () => void,
   ) {
     this.s = this.prepare();
-  }
-
-  static open(file: string, options: OpenRegistryOptions = {}): SqliteRegistryStore {
-    const absolute = path.resolve(file);
-    SqliteRunStore.open(absolute, { busyTimeoutMs: options.busyTimeoutMs }).close();
-    const Sqlite = loadSqlite();
-    let db: Database;
-    try {
-      db = new Sqlite(absolute, { timeout: options.busyTimeoutMs ?? 10_000 });
-    } catch (e) {
-      throw translate(absolute, e);
-    }
-    try {
-      db.pragma('foreign_keys = ON');
-      // The audit log is the record of who approved what: a committed entry must survive a power loss,
-      // not only a crash (WAL + NORMAL, the run store's choice, may lose the last transactions).
-      db.pragma('synchronous = FULL');
-      const { version } = db.prepare(`SELECT MAX(version) AS version FROM schema_version`).get() as { version: number | null };
-      if ((version ?? 0) < REGISTRY_SCHEMA_VERSION) throw new Error(`${absolute}: schema version ${version}, the registry needs ${REGISTRY_SCHEMA_VERSION}`);
-      return new SqliteRegistryStore(absolute, db);
-    } catch (e) {
-      db.close();
-      throw translate(absolute, e);
-    }
   }
 
   private prepare() {
@@ -173,8 +126,9 @@ export class SqliteRegistryStore implements RegistryStore {
     };
   }
 
+  /** Closes the database this store is on: the run store on the same connection too. */
   close(): void {
-    if (this.db.open) this.db.close();
+    this.closeDatabase();
   }
 
   // Reads ---------------------------------------------------------------------
@@ -204,7 +158,7 @@ export class SqliteRegistryStore implements RegistryStore {
     try {
       return fn();
     } catch (e) {
-      throw translate(this.path, e);
+      throw translateSqliteError(this.path, e);
     }
   }
 
@@ -318,10 +272,20 @@ export class SqliteRegistryStore implements RegistryStore {
 
   /** BEGIN IMMEDIATE: take the write lock before reading, so what we check cannot change before we write. */
   private write<T>(fn: () => T): T {
+    // The audit log is the record of who approved what: a committed entry must survive a power loss, not
+    // only a crash (WAL + NORMAL, the connection's setting for runs, may lose the last transactions), and
+    // an approval waits longer for a busy database than an ingest does.
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`busy_timeout = ${Math.max(timeout, WRITE_BUSY_TIMEOUT_MS)}`);
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
-      throw translate(this.path, e);
+      throw translateSqliteError(this.path, e);
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`busy_timeout = ${timeout}`);
     }
   }
 

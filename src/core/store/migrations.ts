@@ -294,6 +294,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // marks survive. Other formats keep their cursors and are not read again.
     sql: `DELETE FROM source_files WHERE source_id IN (SELECT id FROM sources WHERE format IN ('lightning', 'dvclive'));`,
   },
+  {
+    version: 7,
+    description: 'drop the v1 placeholder tables no code reads (approvals, audit_events, deployments): the registry has its own tables (migration 4) and deployments live in the Docker engine',
+    // `models` and `smoke_tests` stay: they hold the smoke-test results of model files.
+    sql: `
+      DROP TABLE IF EXISTS approvals;
+      DROP TABLE IF EXISTS deployments;
+      DROP TABLE IF EXISTS audit_events;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

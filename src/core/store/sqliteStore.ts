@@ -1,15 +1,12 @@
-// The SQLite implementation of RunStore: WAL, foreign keys, versioned
-// migrations, prepared statements, and one transaction per batch of writes.
+// The SQLite implementation of RunStore, over the connection openSqliteStore
+// opened: prepared statements, and one transaction per batch of writes.
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { UserError } from '../errors';
 import type { IngestWarning, LogFormat, ParsedRun, ParsedSource, RunStatus } from '../ingest/types';
 import { CHUNK_POINTS, chunkStats, decodeChunk, encodeChunkTransient, type ChunkStats, type PointColumns } from './chunkCodec';
-import { MIGRATIONS, type Migration } from './migrations';
-import { loadSqlite, nativeModuleError } from './nativeSqlite';
+import { readSchemaVersion } from './sqliteSchema';
 import type {
   ExperimentGroup,
   FileCursor,
@@ -29,73 +26,6 @@ import type {
   StoreStats,
 } from './types';
 import { PARITY_PROVIDER_PREFIX } from './types';
-
-export interface OpenStoreOptions {
-  /** How long to wait for another process's lock before giving up. */
-  busyTimeoutMs?: number;
-}
-
-const SQLITE_HEADER = 'SQLite format 3\0';
-
-/** Refuses, without touching it, a file that is not a SQLite database at all. */
-function checkHeader(file: string): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new UserError('storage-unwritable', `Cannot open the database ${file}: ${(e as Error).message}.`);
-  }
-  try {
-    const header = Buffer.alloc(16);
-    const read = fs.readSync(fd, header, 0, 16, 0);
-    if (read === 0) return; // empty file: SQLite initializes it
-    if (read < 16 || header.toString('latin1') !== SQLITE_HEADER) {
-      throw new UserError(
-        'database-corrupt',
-        `${file} is not a SQLite database (its first bytes are not the SQLite header). RunLens left it untouched. ` +
-          'Point "runlens.database.path" or --db at another file, or move this one aside.',
-      );
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function ensureFolder(folder: string): void {
-  try {
-    fs.mkdirSync(folder, { recursive: true });
-    fs.accessSync(folder, fs.constants.W_OK);
-  } catch (e) {
-    throw new UserError(
-      'storage-unwritable',
-      `Cannot write to the storage folder ${folder} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
-        'Choose a writable location with "runlens.database.path" or --db.',
-    );
-  }
-}
-
-function translateSqliteError(file: string, e: unknown): Error {
-  const code = (e as { code?: string }).code ?? '';
-  // better-sqlite3 loads its native addon on the first `new Database`, not on require.
-  if (code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION/.test((e as Error)?.message ?? '')) return nativeModuleError('better-sqlite3', e);
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
-    return new UserError(
-      'database-corrupt',
-      `The database ${file} is damaged (${(e as Error).message}). RunLens left it untouched. Move it aside and RunLens will build a new one from your log files.`,
-    );
-  }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_BUSY')) {
-    return new UserError(
-      'database-locked',
-      `The database ${file} is locked by another process (${(e as Error).message}). Close the program holding it (another RunLens agent, an sqlite3 shell) and try again.`,
-    );
-  }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
-    return new UserError('storage-unwritable', `Cannot open the database ${file} for writing (${(e as Error).message}). Choose a writable location with "runlens.database.path" or --db.`);
-  }
-  return e instanceof Error ? e : new Error(String(e));
-}
 
 export function runUid(format: LogFormat, root: string, experimentKey: string, runKey: string): string {
   return crypto.createHash('sha256').update(`${format}\0${root}\0${experimentKey}\0${runKey}`).digest('hex').slice(0, 12);
@@ -313,36 +243,14 @@ export class SqliteRunStore implements RunStore {
   /** The last write was a slice of a longer read: the next one continues (or completes) it. */
   private writingSlices = false;
 
-  private constructor(
+  /** Over a connection that openSqliteStore opened and migrated; `closeDatabase` closes it (and every store on it). */
+  constructor(
     readonly path: string,
     db: Database,
+    private readonly closeDatabase: () => void,
   ) {
     this.db = db;
     this.statements = this.prepareStatements();
-  }
-
-  static open(file: string, options: OpenStoreOptions = {}): SqliteRunStore {
-    const absolute = path.resolve(file);
-    ensureFolder(path.dirname(absolute));
-    checkHeader(absolute);
-    const Sqlite = loadSqlite();
-    let db: Database;
-    try {
-      db = new Sqlite(absolute, { timeout: options.busyTimeoutMs ?? 5000 });
-    } catch (e) {
-      throw translateSqliteError(absolute, e);
-    }
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
-      // WAL + NORMAL: durable across application crashes, one fsync per checkpoint.
-      db.pragma('synchronous = NORMAL');
-      migrate(db, absolute, MIGRATIONS);
-      return new SqliteRunStore(absolute, db);
-    } catch (e) {
-      db.close();
-      throw translateSqliteError(absolute, e);
-    }
   }
 
   private prepareStatements() {
@@ -418,11 +326,15 @@ export class SqliteRunStore implements RunStore {
     return readSchemaVersion(this.db);
   }
 
+  /** Closes the database this store is on: the registry on the same connection too. */
   close(): void {
-    // The checkpointer first (its pending checkpoints done), so that this is the last connection and closing it checkpoints and removes the WAL.
+    this.closeDatabase();
+  }
+
+  /** Before the connection closes: the checkpointer first (its pending checkpoints done), so that the connection is the last one and closing it checkpoints and removes the WAL. */
+  stopCheckpointer(): void {
     this.checkpointer?.close();
     this.checkpointer = null;
-    if (this.db.open) this.db.close();
   }
 
   getSource(root: string): SourceRecord | undefined {
@@ -872,30 +784,4 @@ function concat(a: Float64Array, b: ArrayLike<number>, bCount: number): Float64A
   if (b instanceof Float64Array) out.set(b.subarray(0, bCount), a.length);
   else for (let i = 0; i < bCount; i++) out[a.length + i] = b[i];
   return out;
-}
-
-function readSchemaVersion(db: Database): number {
-  const row = db.prepare(`SELECT MAX(version) AS version FROM schema_version`).get() as { version: number | null };
-  return row.version ?? 0;
-}
-
-function migrate(db: Database, file: string, migrations: readonly Migration[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL, description TEXT NOT NULL)`);
-  const current = readSchemaVersion(db);
-  const latest = migrations[migrations.length - 1].version;
-  if (current > latest) {
-    throw new UserError(
-      'database-newer',
-      `The database ${file} has schema version ${current}, newer than this RunLens understands (${latest}). ` +
-        'It was written by a newer RunLens: update RunLens, or point "runlens.database.path" or --db at another file. The database was left untouched.',
-    );
-  }
-  const record: Statement = db.prepare(`INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)`);
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.version, Date.now(), m.description);
-    }).immediate();
-  }
 }

@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hashFile } from '../../../src/core/registry/fingerprint';
 import type { Actor } from '../../../src/core/registry/identity';
-import { SqliteRegistryStore } from '../../../src/core/registry/registryStore';
+
 import type { AuditEntry, ModelVersion, RegistryStore } from '../../../src/core/registry/types';
 import { corpusDir, makeTempDir } from '../../support/fixtures';
+import { openStore } from '../../../src/core/store/store';
 export { freePort } from '../../host/freePort';
 
 export const deployer: Actor = { display: 'Dee Ployer <dee@example.com>', name: 'Dee Ployer', email: 'dee@example.com', source: 'git' };
@@ -26,7 +27,7 @@ export interface TestRegistry {
 
 export function openTestRegistry(prefix: string): TestRegistry {
   const dir = makeTempDir(prefix);
-  const registry = SqliteRegistryStore.open(path.join(dir, 'runlens.db'));
+  const registry = openStore(path.join(dir, 'runlens.db')).registry;
   let counter = 0;
   return {
     registry,

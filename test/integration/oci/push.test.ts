@@ -14,14 +14,15 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dockerConfigCredentials, isRegistryError, MODEL_ARTIFACT_TYPE, pullModelArtifact, pushApprovedVersion, type CredentialSource } from '../../../src/core/oci';
 import type { Actor } from '../../../src/core/registry/identity';
-import { SqliteRegistryStore } from '../../../src/core/registry/registryStore';
+
 import type { ModelVersion, RegistryStore } from '../../../src/core/registry/types';
 import { registerModelVersion } from '../../../src/core/registry/versions';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+
 import { agentScript } from '../../support/agentProcess';
 import { startCuttingProxy } from '../../support/cuttingProxy';
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
 import { freePort, startRegistry, type TestRegistry } from '../../support/ociRegistry';
+import { openStore } from '../../../src/core/store/store';
 
 const ada: Actor = { display: 'Ada <ada@example.com>', name: 'Ada', email: 'ada@example.com', source: 'git' };
 const tmp = makeTempDir('runlens-oci-push-');
@@ -44,7 +45,7 @@ async function version(name: string, options: { approve?: boolean; model?: strin
   const file = path.join(workspace, 'models', `${name}.onnx`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.copyFileSync(copyCorpus(`models/${options.model ?? 'blazeface_front_128.onnx'}`), file);
-  const runs = SqliteRunStore.open(dbFile);
+  const runs = openStore(dbFile).runs;
   let v: ModelVersion;
   try {
     v = (await registerModelVersion(registry, runs, { file, name, datasets: [], workspace, actor: ada })).version;
@@ -84,7 +85,7 @@ before(() => {
   git('commit', '-q', '-m', 'training script');
   gitCommit = git('rev-parse', 'HEAD');
   modelBytes = fs.readFileSync(copyCorpus('models/blazeface_front_128.onnx'));
-  registry = SqliteRegistryStore.open(dbFile);
+  registry = openStore(dbFile).registry;
 });
 after(() => registry.close());
 

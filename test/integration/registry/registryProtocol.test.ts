@@ -12,6 +12,7 @@ import { copyCorpus, corpusDir, makeTempDir } from '../../support/fixtures';
 let agent: AgentHandle;
 let workspace: string;
 let model: string;
+let databasePath: string;
 const RUN_DIR = 'mlruns/1/f8b0899d2d2c42c6a73b7ca8c256e3d6';
 
 before(async () => {
@@ -24,7 +25,8 @@ before(async () => {
   fs.writeFileSync(path.join(home, '.gitconfig'), '[user]\n\tname = Protocol Tester\n\temail = tester@example.com\n');
   process.env.HOME = home;
   process.env.GIT_CONFIG_GLOBAL = path.join(home, '.gitconfig');
-  agent = startAgent(path.join(makeTempDir(), 'registry.db'));
+  databasePath = path.join(makeTempDir(), 'registry.db');
+  agent = startAgent(databasePath);
   await agent.request('agent/hello', { clientName: 'test', protocolVersion: PROTOCOL_VERSION });
   await agent.request('workspace/ingest', { paths: [workspace] });
 });
@@ -69,4 +71,18 @@ test('aliases move, illegal transitions are refused with the allowed ones, and t
   const verify = await agent.request('audit/verify', {});
   assert.equal(verify.ok, true, JSON.stringify(verify.problems));
   assert.ok(fromWire(verify.entries) >= 4, `register, approve, override, alias: ${verify.entries} entries`);
+});
+
+test('the agent holds one connection to its database, shared by runs, the registry and releases', async () => {
+  // Every store of the agent was used above (ingest, register, approve, alias, verify); list both once more.
+  await agent.request('runs/list', {});
+  await agent.request('registry/models', {});
+  const fds = fs.readdirSync(`/proc/${agent.child.pid}/fd`).map((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${agent.child.pid}/fd/${fd}`);
+    } catch {
+      return ''; // closed while listing
+    }
+  });
+  assert.equal(fds.filter((target) => target === databasePath).length, 1, `open descriptors of ${databasePath}: ${fds.filter((t) => t.startsWith(databasePath)).join(', ')}`);
 });

@@ -4,13 +4,14 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { compareDivergence, compareSummary, downsampledSeries } from '../../../src/agent/compareHandlers';
 import type { ParsedRun } from '../../../src/core/ingest/types';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+
 import { fromWire } from '../../../src/shared/wireNumbers';
 import { makeTempDir } from '../../support/fixtures';
+import { openStore } from '../../../src/core/store/store';
 
 function storeWith(runs: Omit<ParsedRun, 'path' | 'status' | 'params' | 'tags' | 'summaries'>[]) {
   const root = makeTempDir();
-  const store = SqliteRunStore.open(path.join(root, 'db.sqlite'));
+  const store = openStore(path.join(root, 'db.sqlite')).runs;
   store.replaceSource(
     {
       format: 'tensorboard',

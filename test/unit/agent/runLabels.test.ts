@@ -7,8 +7,9 @@ import { experimentsToWire, runDisplayNames } from '../../../src/agent/runLabels
 import { ingestPaths } from '../../../src/core/ingest/engine';
 import { ALL_READERS } from '../../../src/core/ingest/registry';
 import { EventFileWriter } from '../../../src/core/ingest/tensorboard/writer';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
+import { openStore } from '../../../src/core/store/store';
 
 test('no two runs of one experiment, and no two experiments, show the same label; the folders tell them apart', async () => {
   const root = makeTempDir();
@@ -32,7 +33,7 @@ test('no two runs of one experiment, and no two experiments, show the same label
   for (const run of ['8e5d1fe41dcd4cc5ba32921b07f1b7f1', 'f8b0899d2d2c42c6a73b7ca8c256e3d6']) {
     fs.writeFileSync(path.join(mlflow, 'mlruns', '1', run, 'tags', 'mlflow.runName'), 'baseline');
   }
-  const store = SqliteRunStore.open(path.join(makeTempDir(), 'runlens.db'));
+  const store = openStore(path.join(makeTempDir(), 'runlens.db')).runs;
   await ingestPaths(store, ALL_READERS, [root, mlflow]);
   const experiments = experimentsToWire(store.listExperiments());
   const labels = experiments.map((e) => e.displayName);

@@ -17,14 +17,15 @@ import { lightningReader } from '../../../src/core/ingest/lightning';
 import { dvcliveReader } from '../../../src/core/ingest/dvclive';
 import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
 import type { FileCursor, FormatReader, ParsedSource, RunUpdate } from '../../../src/core/ingest/types';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+import type { RunStore } from '../../../src/core/store/types';
 import { assertSameNumbers, tempRoot, writeTree } from './helpers';
+import { openStore } from '../../../src/core/store/store';
 
 // ---------------------------------------------------------------------------
 // Store-side helpers
 
-function openStore(): SqliteRunStore {
-  return SqliteRunStore.open(path.join(makeTempDir('runlens-incremental-db-'), 'runlens.db'));
+function freshRunStore(): RunStore {
+  return openStore(path.join(makeTempDir('runlens-incremental-db-'), 'runlens.db')).runs;
 }
 
 interface SeriesSnapshot {
@@ -42,7 +43,7 @@ interface RunSnapshot {
 }
 
 /** Everything stored, keyed by format, experiment and run key (not by path, so a mirror folder compares equal). */
-function snapshot(store: SqliteRunStore): Map<string, RunSnapshot> {
+function snapshot(store: RunStore): Map<string, RunSnapshot> {
   const out = new Map<string, RunSnapshot>();
   for (const summary of store.listRuns({ includeHidden: true }).runs) {
     const run = store.getRun(summary.id)!;
@@ -88,7 +89,7 @@ function assertSameSnapshot(actual: Map<string, RunSnapshot>, expected: Map<stri
 
 /** A fresh store, one full ingest of `dir`, its snapshot. */
 async function freshIngest(dir: string): Promise<Map<string, RunSnapshot>> {
-  const store = openStore();
+  const store = freshRunStore();
   try {
     await ingestPaths(store, ALL_READERS, [dir]);
     return snapshot(store);
@@ -174,7 +175,7 @@ function piecesOf(text: string, delimiter: string): string[] {
 }
 
 /** The one source `reader` finds under `dir` and the cursors the store holds for it. */
-async function candidateAndCursors(reader: FormatReader, dir: string, store: SqliteRunStore) {
+async function candidateAndCursors(reader: FormatReader, dir: string, store: RunStore) {
   const candidates = await reader.discover(await listFilesRecursive(dir));
   assert.equal(candidates.length, 1, `one ${reader.format} source under ${dir}`);
   const [candidate] = candidates;
@@ -185,7 +186,7 @@ async function candidateAndCursors(reader: FormatReader, dir: string, store: Sql
 }
 
 /** How the reader would update each run now (it is pure: the store is not touched). */
-async function updatesNow(reader: FormatReader, dir: string, store: SqliteRunStore): Promise<Record<string, RunUpdate>> {
+async function updatesNow(reader: FormatReader, dir: string, store: RunStore): Promise<Record<string, RunUpdate>> {
   const { candidate, previous } = await candidateAndCursors(reader, dir, store);
   const source: ParsedSource = await reader.read(candidate, undefined, previous);
   const out: Record<string, RunUpdate> = {};
@@ -208,7 +209,7 @@ async function appendBackAndCompare(
   dir: string,
   removed: ReadonlyMap<string, string>,
   delimiter: string,
-  store: SqliteRunStore,
+  store: RunStore,
   beforeIngest?: (step: number, pieceCount: number) => Promise<void>,
 ): Promise<void> {
   const pieces = new Map([...removed].map(([file, text]) => [file, piecesOf(text, delimiter)]));
@@ -231,7 +232,7 @@ async function appendBackAndCompare(
 }
 
 /** Ingesting an unchanged tree changes nothing; touching files without new bytes changes nothing either. */
-async function assertIdempotent(dir: string, store: SqliteRunStore, files: readonly string[]): Promise<void> {
+async function assertIdempotent(dir: string, store: RunStore, files: readonly string[]): Promise<void> {
   const snap = snapshot(store);
   const stats = store.stats();
   const again: IngestSummary = await ingestPaths(store, ALL_READERS, [dir]);
@@ -263,7 +264,7 @@ describe('incremental Lightning CSVLogger', () => {
     assert.equal(`${cell(last, 0)},${cell(last, 1)}`, `${cell(beforeLast, 0)},${cell(beforeLast, 1)}`, 'the corpus file ends with a same-step pair');
     const removed = new Map([[metrics, takeLastLines(metrics, 6)]]);
 
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     assertSameSnapshot(snapshot(store), await freshIngest(dir), 'first ingest');
     await appendBackAndCompare(dir, removed, ',', store, async (step, steps) => {
@@ -283,7 +284,7 @@ describe('incremental Lightning CSVLogger', () => {
 
   test('a new column rewrites metrics.csv: that run is re-read once, the others kept; later rows append again', async () => {
     const dir = realCopy('logs/lightning-csv/column-order-varies');
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     const file = `${dir}/lightning_logs/version_2/metrics.csv`;
     const [header, ...rows] = linesOf(fs.readFileSync(file, 'utf8'));
@@ -322,7 +323,7 @@ describe('incremental Lightning CSVLogger', () => {
     const file = `${root}/lightning_logs/version_0/metrics.csv`;
     writeTree(root, { 'lightning_logs/version_0/metrics.csv': [`epoch,step,${columns.join(',')}`, rowOf(0, 80), rowOf(1, 80)].join('\n') + '\n' });
     assert.ok(`epoch,step,${columns.join(',')}`.length > 1024);
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [root]);
     // Rewritten with one more column at the end of the header, beyond the first 1024 bytes, and longer than before.
     const wide = [`epoch,step,${columns.join(',')},late`, `${rowOf(0, 80)},`, `${rowOf(1, 80)},`, `${rowOf(2, 80)},0.5`, `${rowOf(3, 80)},0.25`];
@@ -336,7 +337,7 @@ describe('incremental Lightning CSVLogger', () => {
 
   test('hparams.yaml changing alone re-reads the params, keeps the series; shrinking re-reads the run', async () => {
     const dir = realCopy('logs/lightning-csv/sparse-train-val-rows');
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     const hparams = `${dir}/lightning_logs/version_0/hparams.yaml`;
     appendBytes(hparams, 'added_later: 3\n');
@@ -365,7 +366,7 @@ describe('incremental Keras CSVLogger', () => {
     // Cut inside the third session, so that the pieces first continue it and then start the fourth.
     const lastSession = expected[expected.length - 1].rows;
     const removed = new Map([[file, takeLastLines(file, lastSession + 3)]]);
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     assert.equal(snapshot(store).size, expected.length - 1);
 
@@ -399,7 +400,7 @@ describe('incremental Keras CSVLogger', () => {
     const firstSession = readExpected<{ 'segments(epoch resets)': Array<{ rows: number }> }>(CASE)['segments(epoch resets)'][0].rows;
     const lines = linesOf(original);
     const rest = takeLastLines(file, lines.length - 1 - firstSession);
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     assert.equal(snapshot(store).get('keras|training_log.csv|segment-1')!.name, 'training_log.csv');
 
@@ -424,7 +425,7 @@ describe('incremental Keras CSVLogger', () => {
     const lines = linesOf(fs.readFileSync(file, 'utf8'));
     const kept = lines.slice(0, 8);
     rewrite(file, kept.join('').replace(/\r\n$/, ''));
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     const fresh = await freshIngest(dir);
     assertSameSnapshot(snapshot(store), fresh, 'unterminated last row');
@@ -453,7 +454,7 @@ describe('incremental DVCLive', () => {
     rewrite(summaryFile, summaryAt(1));
     const removed = new Map(tsvs.map((file) => [file, takeLastLines(file, 4)]));
 
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     const runKey = 'dvclive|lightning-hydra-nested|dvclive';
     assert.equal(snapshot(store).get(runKey)!.summaries.step, 1);
@@ -472,7 +473,7 @@ describe('incremental DVCLive', () => {
     const scalars = `${dir}/dvclive/scalars`;
     const tsvs = (await listFilesRecursive(scalars)).filter((file) => file.endsWith('.tsv'));
     const removed = new Map(tsvs.map((file) => [file, takeLastLines(file, 4)]));
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [dir]);
     await appendBackAndCompare(dir, removed, '\t', store);
 

@@ -18,7 +18,8 @@ import { FILE_START, frameRecord, scanRecords } from '../../../src/core/ingest/t
 import { encodeEvent, EventFileWriter } from '../../../src/core/ingest/tensorboard/writer';
 import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
 import type { FileCursor, FormatReader, RunUpdate } from '../../../src/core/ingest/types';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+import type { RunStore } from '../../../src/core/store/types';
+import { openStore } from '../../../src/core/store/store';
 
 // ---------------------------------------------------------------------------
 // The store
@@ -38,12 +39,12 @@ interface StoredRun {
   series: Record<string, StoredSeries>;
 }
 
-function openStore(): SqliteRunStore {
-  return SqliteRunStore.open(path.join(makeTempDir('runlens-tb-mlflow-db-'), 'runlens.db'));
+function freshRunStore(): RunStore {
+  return openStore(path.join(makeTempDir('runlens-tb-mlflow-db-'), 'runlens.db')).runs;
 }
 
 /** Every stored run of `format`, by experiment and run key. */
-function storedRuns(store: SqliteRunStore, format: string): Map<string, StoredRun> {
+function storedRuns(store: RunStore, format: string): Map<string, StoredRun> {
   const out = new Map<string, StoredRun>();
   for (const summary of store.listRuns({ includeHidden: true }).runs) {
     if (summary.format !== format) continue;
@@ -90,7 +91,7 @@ function assertSameRuns(actual: Map<string, StoredRun>, expected: Map<string, St
 
 /** What a fresh store holds after one full ingest of `dir`. */
 async function freshRuns(dir: string, format: string): Promise<Map<string, StoredRun>> {
-  const store = openStore();
+  const store = freshRunStore();
   try {
     await ingestPaths(store, ALL_READERS, [dir]);
     return storedRuns(store, format);
@@ -99,7 +100,7 @@ async function freshRuns(dir: string, format: string): Promise<Map<string, Store
   }
 }
 
-async function ingest(store: SqliteRunStore, dir: string): Promise<IngestSummary> {
+async function ingest(store: RunStore, dir: string): Promise<IngestSummary> {
   const summary = await ingestPaths(store, ALL_READERS, [dir]);
   assert.equal(summary.cancelled, false);
   return summary;
@@ -121,7 +122,7 @@ interface ReadNow {
   points: number;
 }
 
-async function readNow(reader: FormatReader, dir: string, store: SqliteRunStore): Promise<ReadNow> {
+async function readNow(reader: FormatReader, dir: string, store: RunStore): Promise<ReadNow> {
   const candidates = (await reader.discover(await listFilesRecursive(dir))).filter((c) => c.format === reader.format);
   assert.equal(candidates.length, 1, `one ${reader.format} source under ${dir}`);
   const [candidate] = candidates;
@@ -147,7 +148,7 @@ async function readNow(reader: FormatReader, dir: string, store: SqliteRunStore)
 async function stepAndCheck(
   reader: FormatReader,
   dir: string,
-  store: SqliteRunStore,
+  store: RunStore,
   expectedUpdates: Record<string, RunUpdate | RunUpdate[]>,
   label: string,
   options: { newPointsOnly?: boolean } = {},
@@ -226,7 +227,7 @@ describe('MLflow file store, read incrementally', () => {
     assert.ok(lines.length >= 20, 'enough lines to grow');
     rewrite(file, lines.slice(0, 10).join(''));
 
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       assertSameRuns(storedRuns(store, 'mlflow'), await freshRuns(dir, 'mlflow'), 'first ingest');
@@ -282,7 +283,7 @@ describe('MLflow file store, read incrementally', () => {
     assert.ok(step.length >= 2, 'a step of two digits or more');
     rewrite(file, lines.slice(0, 9).join('') + line.slice(0, line.length - 1));
 
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       assertSameRuns(storedRuns(store, 'mlflow'), await freshRuns(dir, 'mlflow'), 'first ingest');
@@ -298,7 +299,7 @@ describe('MLflow file store, read incrementally', () => {
     // A second run with metrics: real lines from the first one.
     fs.mkdirSync(path.dirname(metricFile(dir, RUN_B, 'rollout/ep_rew_mean')), { recursive: true });
     fs.copyFileSync(metricFile(dir, RUN_A, 'rollout/ep_rew_mean'), metricFile(dir, RUN_B, 'rollout/ep_rew_mean'));
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
 
@@ -340,7 +341,7 @@ describe('MLflow file store, read incrementally', () => {
 
   test('a new run is added whole and a deleted one disappears; the others are kept', async () => {
     const dir = realCopy(SB3);
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       const newRun = 'd'.repeat(32);
@@ -372,9 +373,9 @@ describe('MLflow file store, read incrementally', () => {
     fs.writeFileSync(orphan, '1675439113199 1 0\n');
     const deletedMeta = path.join(dir, 'mlruns', '1', RUN_C, 'meta.yaml');
     fs.writeFileSync(deletedMeta, fs.readFileSync(deletedMeta, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
-    const problems = async (store: SqliteRunStore) => (store.getSource(`${dir}/mlruns`)?.lastError ?? '').split('\n').sort();
+    const problems = async (store: RunStore) => (store.getSource(`${dir}/mlruns`)?.lastError ?? '').split('\n').sort();
     const freshProblems = async () => {
-      const fresh = openStore();
+      const fresh = freshRunStore();
       try {
         await ingest(fresh, dir);
         return await problems(fresh);
@@ -383,7 +384,7 @@ describe('MLflow file store, read incrementally', () => {
       }
     };
 
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       const first = await problems(store);
@@ -416,7 +417,7 @@ describe('MLflow file store, read incrementally', () => {
     let text = '';
     for (let i = 0; i < 400_000; i++) text += lineOf(i); // ~12 MB: more than one read chunk
     fs.writeFileSync(file, text);
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       assertSameRuns(storedRuns(store, 'mlflow'), await freshRuns(dir, 'mlflow'), 'first ingest');
@@ -457,7 +458,7 @@ describe('TensorBoard event files, read incrementally', () => {
     assert.ok(total > 10_000);
     rewrite(file, bytes.subarray(0, offsets[5000]));
 
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       const first = storedRuns(store, 'tensorboard');
@@ -500,7 +501,7 @@ describe('TensorBoard event files, read incrementally', () => {
   test('a new event file after the others is appended; one before them with the same tags replaces the run', async () => {
     const dir = realCopy(LSTM);
     const runDir = path.join(dir, 'lightning_logs', 'version_0');
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       const params = storedRuns(store, 'tensorboard').get('lightning_logs|version_0')!.params;
@@ -536,7 +537,7 @@ describe('TensorBoard event files, read incrementally', () => {
     const dir = realCopy(TF1);
     const trainFile = onlyEventFile(path.join(dir, 'model_dir'));
     const evalFile = onlyEventFile(path.join(dir, 'model_dir', 'eval'));
-    const store = openStore();
+    const store = freshRunStore();
     try {
       await ingest(store, dir);
       assertSameRuns(storedRuns(store, 'tensorboard'), await freshRuns(dir, 'tensorboard'), 'first ingest');

@@ -17,8 +17,9 @@ import { ALL_READERS } from '../../../src/core/ingest/registry';
 import { EventFileWriter, eventFileName } from '../../../src/core/ingest/tensorboard/writer';
 import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
 import type { FileCursor, FormatReader, IngestWarning, ParsedSource, ReadLimits } from '../../../src/core/ingest/types';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+import type { RunStore } from '../../../src/core/store/types';
 import { assertSameNumbers, tempRoot, writeTree } from './helpers';
+import { openStore } from '../../../src/core/store/store';
 
 // ---------------------------------------------------------------------------
 // The store, all of it
@@ -44,11 +45,11 @@ interface StoredRun {
   seriesRows: Record<string, unknown>;
 }
 
-function openStore(): SqliteRunStore {
-  return SqliteRunStore.open(path.join(makeTempDir('runlens-slices-db-'), 'runlens.db'));
+function freshRunStore(): RunStore {
+  return openStore(path.join(makeTempDir('runlens-slices-db-'), 'runlens.db')).runs;
 }
 
-function snapshot(store: SqliteRunStore): Map<string, StoredRun> {
+function snapshot(store: RunStore): Map<string, StoredRun> {
   const out = new Map<string, StoredRun>();
   for (const summary of store.listRuns({ includeHidden: true }).runs) {
     const run = store.getRun(summary.id)!;
@@ -126,7 +127,7 @@ function countingReaders(): { readers: FormatReader[]; calls: () => number; part
   return { readers, calls: () => calls, partial: () => partial };
 }
 
-async function ingestWith(dir: string, options: IngestOptions & { readers?: readonly FormatReader[] } = {}, store = openStore()): Promise<{ store: SqliteRunStore; summary: IngestSummary }> {
+async function ingestWith(dir: string, options: IngestOptions & { readers?: readonly FormatReader[] } = {}, store = freshRunStore()): Promise<{ store: RunStore; summary: IngestSummary }> {
   const summary = await ingestPaths(store, options.readers ?? ALL_READERS, [dir], options);
   return { store, summary };
 }
@@ -365,7 +366,7 @@ describe('a cancel between slices', () => {
       full.store.close();
 
       for (const stopAfter of [1, 3]) {
-        const store = openStore();
+        const store = freshRunStore();
         const controller = new AbortController();
         let slices = 0;
         const cancelled = await ingestPaths(store, ALL_READERS, [root], {
@@ -405,7 +406,7 @@ describe('re-reads in slices', () => {
     const root = tempRoot();
     const metric = writeBigMlflow(root, 2_000);
     const csv = writeBigLightning(root, 2_000);
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [root], { sliceBytes: 16 * 1024 });
     const more: string[] = [];
     for (let i = 2_000; i < 8_000; i++) more.push(`${1_700_000_000_000 + i * 37} ${Math.fround(Math.sin(i))} ${i}`);
@@ -429,7 +430,7 @@ describe('re-reads in slices', () => {
       'mlruns/1/fedcba9876543210/meta.yaml': 'run_id: fedcba9876543210\nrun_name: later\nstatus: 3\n',
       'mlruns/1/fedcba9876543210/metrics/loss': '1700000000000 0.5 0\n',
     });
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [root]);
     const before = snapshot(store);
     for (const run of store.listRuns().runs) store.annotateRun(run.id, { label: `label of ${run.name}` });
@@ -462,7 +463,7 @@ describe('re-reads in slices', () => {
     const root = tempRoot();
     writeBigLightning(root, 3_000);
     writeTree(root, { 'lightning_logs/version_1/metrics.csv': 'step,a\n0,1\n1,2\n' });
-    const store = openStore();
+    const store = freshRunStore();
     await ingestPaths(store, ALL_READERS, [root]);
     fs.rmSync(`${root}/lightning_logs/version_1`, { recursive: true });
     fs.appendFileSync(`${root}/lightning_logs/version_0/metrics.csv`, '100,99999,0.5,0.5,\n');

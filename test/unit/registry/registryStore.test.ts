@@ -10,11 +10,12 @@ import { approveVersion, rejectVersion } from '../../../src/core/registry/approv
 import { verifyStore } from '../../../src/core/registry/audit';
 import type { Actor } from '../../../src/core/registry/identity';
 import { aliasHistory, archiveVersion, markDeployed, markPushed, removeAlias, rollbackAlias, setAlias } from '../../../src/core/registry/lifecycle';
-import { SqliteRegistryStore } from '../../../src/core/registry/registryStore';
+
 import { IllegalTransitionError } from '../../../src/core/registry/states';
 import type { ModelVersion, RegistryStore, VersionDraft } from '../../../src/core/registry/types';
 import { makeTempDir } from '../../support/fixtures';
 import { MIGRATIONS } from '../../../src/core/store/migrations';
+import { openStore } from '../../../src/core/store/store';
 
 const tmp = makeTempDir('runlens-registry-store-');
 let dbs = 0;
@@ -58,7 +59,7 @@ function approve(registry: RegistryStore, v: ModelVersion, actor = ada) {
 
 describe('versions', () => {
   test('numbered per model name from 1, each registration audited, and the log verifies', () => {
-    const registry = SqliteRegistryStore.open(freshDb());
+    const registry = openStore(freshDb()).registry;
     try {
       assert.deepEqual([register(registry, 'face'), register(registry, 'face', 'b'), register(registry, 'ocr'), register(registry, 'face', 'c')].map((v) => `${v.name}@${v.version}`), ['face@1', 'face@2', 'ocr@1', 'face@3']);
       assert.equal(registry.latestVersion('face')?.version, 3);
@@ -74,8 +75,8 @@ describe('versions', () => {
 
   test('two connections deciding one version: the second is refused inside its transaction, naming the state', async () => {
     const file = freshDb();
-    const first = SqliteRegistryStore.open(file);
-    const second = SqliteRegistryStore.open(file);
+    const first = openStore(file).registry;
+    const second = openStore(file).registry;
     try {
       const v = register(first, 'face');
       // Both looked at the version while it was pending...
@@ -103,7 +104,7 @@ describe('versions', () => {
   });
 
   test('a refused change writes nothing: no decision, no audit entry, same state', () => {
-    const registry = SqliteRegistryStore.open(freshDb());
+    const registry = openStore(freshDb()).registry;
     try {
       const v = register(registry, 'face');
       rejectVersion(registry, v, { reason: 'no', actor: ada });
@@ -119,7 +120,7 @@ describe('versions', () => {
   });
 
   test('pushed and deployed follow approved, in order, each audited', () => {
-    const registry = SqliteRegistryStore.open(freshDb());
+    const registry = openStore(freshDb()).registry;
     try {
       const v = register(registry, 'face');
       assert.throws(() => markPushed(registry, v, { actor: ada, details: { image: 'x' } }), /pending and cannot become pushed/);
@@ -138,7 +139,7 @@ describe('versions', () => {
 
 describe('aliases', () => {
   test('gated aliases need an approved version; moves are audited with from and to; rollback walks back', () => {
-    const registry = SqliteRegistryStore.open(freshDb());
+    const registry = openStore(freshDb()).registry;
     try {
       const v1 = register(registry, 'face');
       const v2 = register(registry, 'face', 'b');
@@ -179,7 +180,7 @@ describe('aliases', () => {
 describe('append-only, and tamper-evident when the guards are removed', () => {
   function seeded(): { file: string; v: ModelVersion } {
     const file = freshDb();
-    const registry = SqliteRegistryStore.open(file);
+    const registry = openStore(file).registry;
     const v = register(registry, 'face');
     approve(registry, v);
     setAlias(registry, registry.getVersionById(v.id)!, 'production', { actor: ada });
@@ -219,7 +220,7 @@ describe('append-only, and tamper-evident when the guards are removed', () => {
       const changed = raw.prepare(sql).run().changes;
       raw.close();
       assert.equal(changed, 1, `${what}: the tampering took effect`);
-      const registry = SqliteRegistryStore.open(file);
+      const registry = openStore(file).registry;
       const result = verifyStore(registry);
       registry.close();
       assert.equal(result.ok, false, what);
@@ -236,8 +237,10 @@ describe('append-only, and tamper-evident when the guards are removed', () => {
       assert.deepEqual(versions, MIGRATIONS.map((m) => m.version), 'every migration once');
       const triggers = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
       for (const t of ['registry_audit_append_only_insert', 'registry_audit_no_delete', 'registry_audit_no_update', 'model_decisions_no_delete', 'model_decisions_no_update']) assert.ok(triggers.includes(t), t);
-      // The v1 placeholder tables are still there, empty and unused.
-      assert.equal((raw.prepare(`SELECT COUNT(*) AS n FROM audit_events`).get() as { n: number }).n, 0);
+      // The v1 placeholder tables are gone (migration 7); the registry's own are there.
+      const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
+      assert.deepEqual(['approvals', 'audit_events', 'deployments'].filter((t) => tables.includes(t)), []);
+      assert.ok(tables.includes('model_smoke_reports'));
     } finally {
       raw.close();
     }

@@ -9,10 +9,11 @@ import { isUserError } from '../../../src/core/errors';
 import { verifyStore } from '../../../src/core/registry/audit';
 import { hashFile } from '../../../src/core/registry/fingerprint';
 import type { Actor } from '../../../src/core/registry/identity';
-import { SqliteRegistryStore } from '../../../src/core/registry/registryStore';
+
 import { assertFileMatchesRegistration, assertReleasable, recordRelease } from '../../../src/core/registry/release';
 import type { ModelVersion, RegistryStore } from '../../../src/core/registry/types';
 import { makeTempDir } from '../../support/fixtures';
+import { openStore } from '../../../src/core/store/store';
 
 const tmp = makeTempDir('runlens-release-');
 const ada: Actor = { display: 'Ada <ada@example.com>', name: 'Ada', email: 'ada@example.com', source: 'git' };
@@ -41,7 +42,7 @@ function approve(registry: RegistryStore, v: ModelVersion): ModelVersion {
 }
 
 test('a pending version is refused with the rule that failed and how to pass it', async () => {
-  const registry = SqliteRegistryStore.open(path.join(tmp, 'gate.db'));
+  const registry = openStore(path.join(tmp, 'gate.db')).registry;
   try {
     const v = await registerFile(registry, 'gate', 'abc');
     assert.throws(
@@ -55,7 +56,7 @@ test('a pending version is refused with the rule that failed and how to pass it'
 });
 
 test('a file changed after registration is refused, naming the file and both digests', async () => {
-  const registry = SqliteRegistryStore.open(path.join(tmp, 'bytes.db'));
+  const registry = openStore(path.join(tmp, 'bytes.db')).registry;
   try {
     const v = await registerFile(registry, 'bytes', 'approved bytes');
     await assertFileMatchesRegistration(v);
@@ -69,7 +70,7 @@ test('a file changed after registration is refused, naming the file and both dig
 });
 
 test('first push moves approved → pushed, a second push and a failed deploy only add entries, a deploy moves to deployed', async () => {
-  const registry = SqliteRegistryStore.open(path.join(tmp, 'flow.db'));
+  const registry = openStore(path.join(tmp, 'flow.db')).registry;
   try {
     const v = approve(registry, await registerFile(registry, 'flow', 'model'));
     const pushed = recordRelease(registry, v, { action: 'push', outcome: 'succeeded', target: '127.0.0.1:5000/flow:v1', digest: 'sha256:' + 'd'.repeat(64) }, { actor: ada });
@@ -97,7 +98,7 @@ test('first push moves approved → pushed, a second push and a failed deploy on
 });
 
 test('an approved version deploys without a push', async () => {
-  const registry = SqliteRegistryStore.open(path.join(tmp, 'direct.db'));
+  const registry = openStore(path.join(tmp, 'direct.db')).registry;
   try {
     const v = approve(registry, await registerFile(registry, 'direct', 'model'));
     assert.equal(recordRelease(registry, v, { action: 'deploy', outcome: 'succeeded', target: 'engine/direct' }, { actor: ada }).state, 'deployed');

@@ -8,10 +8,11 @@ import type { ParsedSource } from '../../../src/core/ingest/types';
 import { acquireAgentLock } from '../../../src/core/store/agentLock';
 import { CHUNK_POINTS } from '../../../src/core/store/chunkCodec';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../src/core/store/migrations';
-import { SqliteRunStore } from '../../../src/core/store/sqliteStore';
+
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
 import { ingestPaths } from '../../../src/core/ingest/engine';
 import { ALL_READERS } from '../../../src/core/ingest/registry';
+import { openStore } from '../../../src/core/store/store';
 
 function source(root: string, runs: { key: string; values: number[] }[]): ParsedSource {
   return {
@@ -43,20 +44,34 @@ function source(root: string, runs: { key: string; values: number[] }[]): Parsed
 
 test('a new database uses WAL, foreign keys and the latest schema', () => {
   const dir = makeTempDir();
-  const store = SqliteRunStore.open(path.join(dir, 'a.db'));
+  const store = openStore(path.join(dir, 'a.db')).runs;
   assert.equal(store.schemaVersion(), LATEST_SCHEMA_VERSION);
   store.close();
   const raw = new Database(path.join(dir, 'a.db'));
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
   const tables = (raw.prepare(`SELECT name FROM sqlite_master WHERE type='table'`).all() as { name: string }[]).map((t) => t.name);
-  for (const t of ['sources', 'source_files', 'experiments', 'runs', 'params', 'tags', 'series', 'chunks', 'summaries', 'models', 'smoke_tests', 'approvals', 'audit_events', 'deployments']) {
+  for (const t of ['sources', 'source_files', 'experiments', 'runs', 'params', 'tags', 'series', 'chunks', 'summaries', 'models', 'smoke_tests', 'model_versions', 'registry_audit']) {
     assert.ok(tables.includes(t), `table ${t} missing`);
   }
+  for (const t of ['approvals', 'audit_events', 'deployments']) assert.ok(!tables.includes(t), `the v1 placeholder ${t} is dropped (migration 7)`);
   raw.close();
 });
 
+test('the runs and the registry of one store share its connection: closing either closes the database', () => {
+  const file = path.join(makeTempDir(), 'a.db');
+  const store = openStore(file);
+  assert.equal(store.registry.auditHead(), null);
+  assert.equal(store.runs.listSources().length, 0);
+  store.runs.close();
+  assert.throws(() => store.registry.auditHead(), /not open/, 'the registry was on the same connection');
+  store.close(); // again: harmless
+  const again = openStore(file);
+  again.registry.close();
+  assert.throws(() => again.runs.listSources(), /not open/);
+});
+
 test('replaceSource stores runs, params, tags, summaries and exact points, and reads them back', () => {
-  const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
+  const store = openStore(path.join(makeTempDir(), 'a.db')).runs;
   const values = [0.5, NaN, Infinity, -Infinity, 0.17881843447685242];
   const result = store.replaceSource(source('/logs/mlruns', [{ key: 'r1', values }]), [{ path: '/logs/mlruns/1/r1/metrics/loss', size: 10, mtimeMs: 5, offset: 8, headHash: 'abc', state: { header: ['a', 'b'] } }]);
   assert.deepEqual({ runs: result.runs, points: result.points }, { runs: 1, points: 5 });
@@ -83,14 +98,14 @@ test('replaceSource stores runs, params, tags, summaries and exact points, and r
 
 test('re-reading a source keeps run ids and annotations, drops runs that vanished', () => {
   const file = path.join(makeTempDir(), 'a.db');
-  const store = SqliteRunStore.open(file);
+  const store = openStore(file).runs;
   store.replaceSource(source('/r', [{ key: 'a', values: [1] }, { key: 'b', values: [2] }]), []);
   const a = store.findRuns('run-a')[0];
   store.close();
   const raw = new Database(file);
   raw.prepare(`UPDATE runs SET label = 'keep me', starred = 1 WHERE id = ?`).run(a.id);
   raw.close();
-  const again = SqliteRunStore.open(file);
+  const again = openStore(file).runs;
   const result = again.replaceSource(source('/r', [{ key: 'a', values: [1, 2, 3] }]), []);
   assert.equal(result.removedRuns, 1);
   const after = again.findRuns('run-a')[0];
@@ -105,7 +120,7 @@ test('re-reading a source keeps run ids and annotations, drops runs that vanishe
 });
 
 test("a run marked 'append' gets only new points added; 'keep' leaves it as stored; unmentioned runs go", () => {
-  const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
+  const store = openStore(path.join(makeTempDir(), 'a.db')).runs;
   store.replaceSource(source('/r', [{ key: 'a', values: [1, 2] }, { key: 'b', values: [5] }, { key: 'c', values: [7] }]), []);
   const next = source('/r', [{ key: 'a', values: [3] }, { key: 'b', values: [] }]);
   next.experiments[0].runs[0].update = 'append';
@@ -124,7 +139,7 @@ test("a run marked 'append' gets only new points added; 'keep' leaves it as stor
 });
 
 test('appendPoints fills the partial last chunk, splits at the chunk size and reads ranges', () => {
-  const store = SqliteRunStore.open(path.join(makeTempDir(), 'a.db'));
+  const store = openStore(path.join(makeTempDir(), 'a.db')).runs;
   store.replaceSource(source('/r', [{ key: 'a', values: [0] }]), []);
   const runId = store.findRuns('run-a')[0].id;
   const n = CHUNK_POINTS + 100;
@@ -156,7 +171,7 @@ test('opening an older database upgrades it step by step and keeps its data', ()
   raw.prepare(`INSERT INTO sources (root, format, ingested_at) VALUES ('/x', 'keras', 1)`).run();
   assert.throws(() => raw.prepare(`SELECT label FROM runs`).all(), /no such column/);
   raw.close();
-  const upgraded = SqliteRunStore.open(file);
+  const upgraded = openStore(file).runs;
   assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
   assert.equal(upgraded.listSources()[0].root, '/x');
   upgraded.close();
@@ -168,7 +183,7 @@ test('a database from before chunk codec 2 (schema 4, version-1 chunks) upgrades
   const steps = Array.from({ length: n }, (_, i) => i);
   const values = steps.map((i) => Math.fround(Math.sin(i)));
   const walls = steps.map((i) => (1_716_000_000 + i * 0.0371) * 1000); // TensorBoard's fractional ms
-  const store = SqliteRunStore.open(file);
+  const store = openStore(file).runs;
   store.replaceSource(source('/r', [{ key: 'a', values: [0] }]), []);
   const runId = store.findRuns('run-a')[0].id;
   store.appendPoints(runId, 'old', { steps, values, walls });
@@ -187,7 +202,7 @@ test('a database from before chunk codec 2 (schema 4, version-1 chunks) upgrades
   raw.prepare(`DELETE FROM schema_version WHERE version > 4`).run();
   raw.close();
 
-  const upgraded = SqliteRunStore.open(file);
+  const upgraded = openStore(file).runs;
   assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
   const back = upgraded.readSeries(runId, 'old')!;
   assert.deepEqual(Array.from(back.walls), walls);
@@ -209,13 +224,13 @@ test('a database from before chunk codec 2 (schema 4, version-1 chunks) upgrades
 
 test('a newer database is refused with a message naming the file, and left untouched', () => {
   const file = path.join(makeTempDir(), 'new.db');
-  SqliteRunStore.open(file).close();
+  openStore(file).runs.close();
   const raw = new Database(file);
   raw.prepare(`INSERT INTO schema_version (version, applied_at, description) VALUES (999, 0, 'future')`).run();
   raw.close();
   const before = fs.readFileSync(file);
   assert.throws(
-    () => SqliteRunStore.open(file),
+    () => openStore(file).runs,
     (e: unknown) => isUserError(e) && e.code === 'database-newer' && e.message.includes(file) && e.message.includes('999'),
   );
   assert.ok(fs.readFileSync(file).equals(before));
@@ -225,28 +240,28 @@ test('a file that is not a database is refused by name and never overwritten', (
   const file = path.join(makeTempDir(), 'notes.db');
   fs.writeFileSync(file, 'my precious notes, not a database\n'.repeat(20));
   const before = fs.readFileSync(file);
-  assert.throws(() => SqliteRunStore.open(file), (e: unknown) => isUserError(e) && e.code === 'database-corrupt' && e.message.includes(file));
+  assert.throws(() => openStore(file).runs, (e: unknown) => isUserError(e) && e.code === 'database-corrupt' && e.message.includes(file));
   assert.ok(fs.readFileSync(file).equals(before));
   assert.ok(!fs.existsSync(`${file}-wal`));
 });
 
 test('a damaged database (valid header, garbage pages) gives a clear message', () => {
   const file = path.join(makeTempDir(), 'damaged.db');
-  SqliteRunStore.open(file).close();
+  openStore(file).runs.close();
   const bytes = fs.readFileSync(file);
   bytes.fill(0xab, 100);
   fs.writeFileSync(file, bytes);
-  assert.throws(() => SqliteRunStore.open(file), (e: unknown) => isUserError(e) && e.code === 'database-corrupt' && e.message.includes(file));
+  assert.throws(() => openStore(file).runs, (e: unknown) => isUserError(e) && e.code === 'database-corrupt' && e.message.includes(file));
 });
 
 test('a database locked by another process gives a clear message after the busy timeout', () => {
   const file = path.join(makeTempDir(), 'locked.db');
-  SqliteRunStore.open(file).close();
+  openStore(file).runs.close();
   const holder = new Database(file);
   holder.pragma('journal_mode = DELETE');
   holder.prepare('BEGIN EXCLUSIVE').run();
   try {
-    assert.throws(() => SqliteRunStore.open(file, { busyTimeoutMs: 50 }), (e: unknown) => isUserError(e) && e.code === 'database-locked' && e.message.includes(file));
+    assert.throws(() => openStore(file, { busyTimeoutMs: 50 }).runs, (e: unknown) => isUserError(e) && e.code === 'database-locked' && e.message.includes(file));
   } finally {
     holder.prepare('ROLLBACK').run();
     holder.close();
@@ -258,7 +273,7 @@ test('an unwritable storage folder is reported by name', () => {
   const blocker = path.join(dir, 'a-file');
   fs.writeFileSync(blocker, 'x');
   const target = path.join(blocker, 'sub', 'runlens.db');
-  assert.throws(() => SqliteRunStore.open(target), (e: unknown) => isUserError(e) && e.code === 'storage-unwritable' && e.message.includes(path.join(blocker, 'sub')));
+  assert.throws(() => openStore(target).runs, (e: unknown) => isUserError(e) && e.code === 'storage-unwritable' && e.message.includes(path.join(blocker, 'sub')));
   assert.equal(fs.readFileSync(blocker, 'utf8'), 'x');
 });
 
@@ -280,7 +295,7 @@ test('schema 6: Lightning and DVCLive sources from an older release are read aga
   const dvclive = copyCorpus('logs/dvclive/lightning-hydra-nested');
   const keras = copyCorpus('logs/keras-csv/append-mode-restarts');
   const file = path.join(dir, 'v5.db');
-  const store = SqliteRunStore.open(file);
+  const store = openStore(file).runs;
   await ingestPaths(store, ALL_READERS, [lightning, dvclive, keras]);
   const run = store.findRuns('version_0')[0];
   const dvcRun = store.listRuns({ includeHidden: true }).runs.find((r) => r.format === 'dvclive')!;
@@ -297,7 +312,7 @@ test('schema 6: Lightning and DVCLive sources from an older release are read aga
   raw.prepare(`DELETE FROM schema_version WHERE version > 5`).run();
   raw.close();
 
-  const upgraded = SqliteRunStore.open(file);
+  const upgraded = openStore(file).runs;
   assert.equal(upgraded.schemaVersion(), LATEST_SCHEMA_VERSION);
   const summary = await ingestPaths(upgraded, ALL_READERS, [lightning, dvclive, keras]);
   assert.equal(summary.sourcesRead, 2, 'the Lightning and DVCLive sources are read again');
