@@ -1,6 +1,7 @@
 // One build entry for everything:
 //   dist/extension.js  the VS Code extension (vscode external; no native modules)
-//   dist/agent.js      the local agent and `runlens` CLI (native modules external)
+//   dist/agent.js      the `runlens` CLI: ingest and run queries (native modules external)
+//   dist/agentHeavy.js the agent server and the model, registry and deploy commands, loaded on use
 //   dist/webview.js    the comparison panel's UI
 //   dist/modelCard.js  the model card's UI
 //   out/               tsc output of src, test and bench (with --tests) for node:test and the host suites
@@ -22,6 +23,26 @@ const common = {
   absWorkingDir: root,
 };
 
+const agent = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18',
+  // Native modules are resolved at run time from node_modules, for the Node that runs the agent.
+  // ssh2 (dockerode's transport for ssh:// engines) is bundled: it is plain JavaScript whose optional
+  // native parts (cpu-features, sshcrypto.node) are loaded in try/catch, so leaving them out is safe,
+  // while leaving ssh2 itself out would break the packaged agent (the .vsix ships no ssh2).
+  external: ['better-sqlite3', 'onnxruntime-node', 'cpu-features', '*.node'],
+};
+
+/** In dist/agent.js, cli.ts's require('./heavyCommands') names the other bundle instead of inlining it. */
+const heavyCommandsApart = {
+  name: 'heavy-commands-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/heavyCommands$/ }, () => ({ path: './agentHeavy.js', external: true }));
+  },
+};
+
 await Promise.all([
   esbuild.build({
     ...common,
@@ -32,18 +53,19 @@ await Promise.all([
     target: 'node18',
     external: ['vscode'],
   }),
+  // The agent is two bundles: dist/agent.js (the CLI, ingest, the run queries: what every call loads)
+  // and dist/agentHeavy.js (src/agent/heavyCommands.ts: serve, models, registry, deploy), which
+  // agent.js requires only when one of those commands runs. Each is whole on its own.
   esbuild.build({
-    ...common,
+    ...agent,
     entryPoints: ['src/agent/main.ts'],
     outfile: 'dist/agent.js',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18',
-    // Native modules are resolved at run time from node_modules, for the Node that runs the agent.
-    // ssh2 (dockerode's transport for ssh:// engines) is bundled: it is plain JavaScript whose optional
-    // native parts (cpu-features, sshcrypto.node) are loaded in try/catch, so leaving them out is safe,
-    // while leaving ssh2 itself out would break the packaged agent (the .vsix ships no ssh2).
-    external: ['better-sqlite3', 'onnxruntime-node', 'cpu-features', '*.node'],
+    plugins: [heavyCommandsApart],
+  }),
+  esbuild.build({
+    ...agent,
+    entryPoints: ['src/agent/heavyCommands.ts'],
+    outfile: 'dist/agentHeavy.js',
   }),
   // Smoke tests run models in a child process of the agent, so a model that
   // crashes or hangs the runtime cannot take the agent down.

@@ -11,16 +11,10 @@ import type { RunStore, RunSummary } from '../core/store/types';
 import { formatValue } from '../shared/wireNumbers';
 import { helpFor, parseArgs, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIO, Command } from './command';
-import { auditCommand } from './commands/audit';
-import { deployCommand, deploymentsCommand } from './commands/deploy';
+import type { HeavyCommandName } from './heavyCommands';
 import { exportCommand } from './commands/export';
-import { inspectCommand } from './commands/inspect';
-import { modelCommand } from './commands/model';
-import { smokeCommand } from './commands/smoke';
-import { parityCommand } from './commands/parity';
 import { watchCommand } from './commands/watch';
-import { defaultDatabasePath } from './paths';
-import { AgentServer } from './server';
+import { databasePathOf } from './paths';
 import { formatTime, renderTable } from './table';
 import { AGENT_VERSION } from './version';
 import { openStore } from '../core/store/store';
@@ -30,10 +24,7 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   help: { value: false, description: 'show help for this command' },
 };
 
-function databasePath(args: ParsedArgs): string {
-  const db = args.flags.get('db');
-  return typeof db === 'string' ? path.resolve(db) : defaultDatabasePath();
-}
+const databasePath = databasePathOf;
 
 function withStore<T>(args: ParsedArgs, fn: (store: RunStore) => T): T {
   const store = openStore(databasePath(args)).runs;
@@ -87,7 +78,18 @@ function reportIngest(summary: IngestSummary, io: CliIO): void {
   );
 }
 
-const commands: Record<string, Command> = {
+/**
+ * A command whose code loads what ingest and the run queries never need (the Docker client with ssh2
+ * and gRPC, the ONNX runtime's glue, the registry, the JSON-RPC server): required when the command
+ * runs, so `runlens ingest` and `runlens version` start on a bundle a fifth the size. Bundled, the
+ * require names dist/agentHeavy.js (scripts/build.mjs); under tsc it is the module itself.
+ */
+function heavy(name: HeavyCommandName): () => Command {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return () => (require('./heavyCommands') as typeof import('./heavyCommands')).heavyCommands[name];
+}
+
+const commands: Record<string, Command | (() => Command)> = {
   ingest: {
     usage: 'runlens ingest PATH... [--force] [--json] [--db FILE]',
     summary: 'Find experiment logs under PATH (MLflow, TensorBoard, Lightning, Keras, DVCLive) and store them. Unchanged sources are skipped.',
@@ -171,13 +173,13 @@ const commands: Record<string, Command> = {
   },
   export: exportCommand,
   watch: watchCommand,
-  inspect: inspectCommand,
-  smoke: smokeCommand,
-  parity: parityCommand,
-  model: modelCommand,
-  audit: auditCommand,
-  deploy: deployCommand,
-  deployments: deploymentsCommand,
+  inspect: heavy('inspect'),
+  smoke: heavy('smoke'),
+  parity: heavy('parity'),
+  model: heavy('model'),
+  audit: heavy('audit'),
+  deploy: heavy('deploy'),
+  deployments: heavy('deployments'),
   demo: {
     usage: 'runlens demo [DIR] [--db FILE]',
     summary: 'Write the demo workspace (small logs in every supported format) to DIR (default ./demo), ingest it, and print the runs.',
@@ -203,19 +205,7 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
-  serve: {
-    usage: 'runlens serve --db FILE',
-    summary: 'Run as the local agent: JSON-RPC over stdin/stdout (the VS Code extension starts this).',
-    flags: { stdio: { value: false, description: 'use stdin/stdout (the default and only transport)' } },
-    async run(args, io) {
-      // stdout belongs to the protocol from here on.
-      console.log = (...parts: unknown[]) => io.err(parts.map(String).join(' '));
-      AgentServer.start({ databasePath: databasePath(args) });
-      return new Promise<number>(() => {
-        // Runs until the connection closes; AgentServer exits the process.
-      });
-    },
-  },
+  serve: heavy('serve'),
   version: {
     usage: 'runlens version',
     summary: 'Print the RunLens version and the Node.js running it.',
@@ -233,7 +223,8 @@ function mapValues(summaries: Record<string, number | string>): Record<string, s
 
 function topLevelHelp(): string {
   const lines = ['usage: runlens COMMAND [options]   (runlens COMMAND --help for details)', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)}${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((name) => name.length)) + 2;
+  for (const name of Object.keys(commands)) lines.push(`  ${name.padEnd(width)}${commandNamed(name)!.summary}`);
   lines.push('', 'global options:');
   for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${f.value ? ' VALUE' : ''}`.padEnd(24) + f.description);
   lines.push('', 'exit codes: 0 ok, 1 user error, 2 internal error');
@@ -242,14 +233,19 @@ function topLevelHelp(): string {
 
 export type { CliIO };
 
+function commandNamed(name: string): Command | undefined {
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  return typeof entry === 'function' ? entry() : entry;
+}
+
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(topLevelHelp());
     return name ? 0 : 1;
   }
-  if (name === '--version') return commands.version.run({ positionals: [], flags: new Map(), lists: new Map() }, io);
-  const command = commands[name];
+  if (name === '--version') return commandNamed('version')!.run({ positionals: [], flags: new Map(), lists: new Map() }, io);
+  const command = commandNamed(name);
   if (!command) {
     io.err(`runlens: unknown command "${name}" (see runlens --help)`);
     return 1;

@@ -11,7 +11,16 @@ export type UserErrorCode =
   | 'not-found'
   | 'bad-argument';
 
+/**
+ * Marks a UserError by a symbol from the global registry rather than by its class: the agent is two
+ * bundles (dist/agent.js requires dist/agentHeavy.js), each with its own copy of this class, and an
+ * error thrown by a command in one is told apart by the CLI in the other.
+ */
+const USER_ERROR = Symbol.for('runlens.UserError');
+
 export class UserError extends Error {
+  readonly [USER_ERROR] = true;
+
   constructor(
     readonly code: UserErrorCode,
     message: string,
@@ -22,7 +31,7 @@ export class UserError extends Error {
 }
 
 export function isUserError(e: unknown): e is UserError {
-  return e instanceof UserError;
+  return e instanceof Error && (e as { [USER_ERROR]?: unknown })[USER_ERROR] === true;
 }
 
 export function describeError(e: unknown): string {

@@ -93,3 +93,23 @@ test('demo writes every format, ingests it and prints the runs table', () => {
   }
   assert.ok(fs.existsSync(path.join(dir, '.runlens', 'runlens.db')));
 });
+
+/** Which bundles and native modules a CLI call loaded: a preload script lists require's cache at exit. */
+function modulesLoadedBy(args: string[]): string[] {
+  const dir = makeTempDir('runlens-cli-modules-');
+  const probe = path.join(dir, 'probe.js');
+  const out = path.join(dir, 'loaded.json');
+  fs.writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`);
+  const r = spawnSync(process.execPath, ['--require', probe, agentScript, ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(fs.readFileSync(out, 'utf8')) as string[];
+}
+
+test('ingest and version start light: the agent server, Docker client and ONNX runtime are loaded only by the commands that use them', () => {
+  const db = path.join(makeTempDir(), 'light.db');
+  const heavy = (loaded: string[]) => loaded.filter((file) => /agentHeavy\.js$|onnxruntime|dockerode|ssh2/.test(file));
+  assert.deepEqual(heavy(modulesLoadedBy(['version'])), []);
+  assert.deepEqual(heavy(modulesLoadedBy(['ingest', copyCorpus('logs/tensorboard/lightning-lstm-single-file'), '--db', db])), []);
+  // The check can fail: a command that needs the rest loads it.
+  assert.ok(heavy(modulesLoadedBy(['audit', 'verify', '--db', db])).some((file) => file.endsWith('agentHeavy.js')));
+});
