@@ -17,7 +17,7 @@ import { DEFAULT_SETTINGS, type WebviewToHost } from '../src/shared/comparePanel
 import type { AgentRequestMethod, RequestParams, RequestResult } from '../src/shared/protocol';
 import { startAgent } from '../test/support/agentProcess';
 import { launchChromium, openHarness, type Chromium } from '../test/webview/harness';
-import { openStore } from '../src/core/store/store';
+import { openStore } from '../src/core/database/open';
 
 export interface ComparePanelBenchResult {
   runs: number;

@@ -29,7 +29,7 @@ import { DEFAULT_SLICE_BYTES, ingestPaths } from '../src/core/ingest/engine';
 import { ALL_READERS } from '../src/core/ingest/registry';
 import { crc32c, maskCrc } from '../src/core/ingest/tensorboard/crc32c';
 import { EventFileWriter, eventFileName } from '../src/core/ingest/tensorboard/writer';
-import { openStore } from '../src/core/store/store';
+import { openStore } from '../src/core/database/open';
 
 export type IngestBenchFormat = 'tensorboard' | 'mlflow' | 'lightning';
 

@@ -10,7 +10,7 @@ import { EventFileWriter } from '../src/core/ingest/tensorboard/writer';
 
 import { PROTOCOL_VERSION } from '../src/shared/protocol';
 import { startAgent } from '../test/support/agentProcess';
-import { openStore } from '../src/core/store/store';
+import { openStore } from '../src/core/database/open';
 
 export interface LatencyResult {
   format: string;

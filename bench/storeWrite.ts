@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ParsedSource } from '../src/core/ingest/types';
 
-import { openStore } from '../src/core/store/store';
+import { openStore } from '../src/core/database/open';
 
 export interface StoreWriteResult {
   points: number;

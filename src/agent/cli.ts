@@ -17,17 +17,15 @@ import { watchCommand } from './commands/watch';
 import { databasePathOf } from './paths';
 import { formatTime, renderTable } from './table';
 import { AGENT_VERSION } from './version';
-import { openStore } from '../core/store/store';
+import { openStore } from '../core/database/open';
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   db: { value: true, description: 'database file (default: $RUNLENS_DB, else ~/.local/share/runlens/runlens.db)' },
   help: { value: false, description: 'show help for this command' },
 };
 
-const databasePath = databasePathOf;
-
 function withStore<T>(args: ParsedArgs, fn: (store: RunStore) => T): T {
-  const store = openStore(databasePath(args)).runs;
+  const store = openStore(databasePathOf(args)).runs;
   try {
     return fn(store);
   } finally {
@@ -96,7 +94,7 @@ const commands: Record<string, Command | (() => Command)> = {
     flags: { force: { value: false, description: 're-read every source even if unchanged' }, json: { value: false, description: 'print the summary as JSON' } },
     async run(args, io) {
       if (args.positionals.length === 0) throw new UserError('bad-argument', 'ingest needs at least one PATH');
-      const dbPath = databasePath(args);
+      const dbPath = databasePathOf(args);
       const lock = acquireAgentLock(dbPath);
       try {
         const store = openStore(dbPath).runs;
@@ -188,7 +186,7 @@ const commands: Record<string, Command | (() => Command)> = {
       const dir = path.resolve(args.positionals[0] ?? 'demo');
       const written = generateDemoWorkspace(dir);
       io.err(`demo workspace: ${dir} (${written.length} files)`);
-      const dbPath = typeof args.flags.get('db') === 'string' ? databasePath(args) : path.join(dir, '.runlens', 'runlens.db');
+      const dbPath = typeof args.flags.get('db') === 'string' ? databasePathOf(args) : path.join(dir, '.runlens', 'runlens.db');
       const lock = acquireAgentLock(dbPath);
       try {
         const store = openStore(dbPath).runs;

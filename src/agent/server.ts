@@ -21,7 +21,7 @@ import { experimentsToWire, runDisplayNames } from './runLabels';
 import { ShownWhileIngesting } from './shownWhileIngesting';
 import { runDetailToWire, runSummaryToWire, seriesChangeToWire, seriesToWire } from './wire';
 import { compareDivergence, compareSummary, downsampledSeries } from './compareHandlers';
-import { openStore, type Store } from '../core/store/store';
+import { openStore, type Store } from '../core/database/open';
 
 export interface ServeOptions {
   databasePath: string;

@@ -14,7 +14,7 @@ import { defaultDatabasePath } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { eventDetail } from './model';
 import { toJson } from './modelFormat';
-import { openStore } from '../../core/store/store';
+import { openStore } from '../../core/database/open';
 
 const FLAGS = {
   anchor: { value: true, description: 'verify: a head hash recorded earlier (printed by verify); fails if no entry has it (truncated or rewritten log)' },

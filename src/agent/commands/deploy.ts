@@ -17,10 +17,10 @@ import { resolveVersion } from '../../core/registry/versions';
 import { toWireDeep } from '../../shared/wireNumbers';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
-import { defaultDatabasePath } from '../paths';
+import { databasePathOf } from '../paths';
 import { dispatchSubcommand } from '../subcommands';
 import { formatTime, renderTable } from '../table';
-import { openStore } from '../../core/store/store';
+import { openStore } from '../../core/database/open';
 
 const FLAGS = {
   port: { value: true, description: `host port (default: the deployment's current port, else ${DEFAULT_PORT})` },
@@ -87,8 +87,7 @@ function deployOptions(args: ParsedArgs): DeployOptions {
 
 /** Runs `fn` with a registry, an engine, the actor and Ctrl-C wired to cancellation. */
 async function withContext<T>(args: ParsedArgs, io: CliIO, fn: (ctx: DeployContext) => Promise<T>): Promise<T> {
-  const db = typeof args.flags.get('db') === 'string' ? path.resolve(args.flags.get('db') as string) : defaultDatabasePath();
-  const registry = openStore(db).registry;
+  const registry = openStore(databasePathOf(args)).registry;
   const abort = new AbortController();
   const onInterrupt = () => {
     io.err('\ncancelling…');

@@ -12,7 +12,7 @@ import { ALL_READERS } from '../../core/ingest/registry';
 import { acquireAgentLock } from '../../core/store/agentLock';
 
 import type { Command } from '../command';
-import { openStore } from '../../core/store/store';
+import { openStore } from '../../core/database/open';
 
 export const exportCommand: Command = {
   usage: 'runlens export PATH --json [--out FILE] [--db FILE]',

@@ -22,11 +22,11 @@ import { fromWire, type WireNumber } from '../../shared/wireNumbers';
 import { helpFor, type FlagSpec, type ParsedArgs } from '../args';
 import type { CliIO, Command } from '../command';
 import { dispatchSubcommand } from '../subcommands';
-import { defaultDatabasePath } from '../paths';
+import { databasePathOf } from '../paths';
 import { formatTime, renderTable } from '../table';
 import { formatBytes, formatNumber, toJson } from './modelFormat';
 import { runModelPull, runModelPush } from './modelPush';
-import { openStore, type Store } from '../../core/store/store';
+import { openStore, type Store } from '../../core/database/open';
 
 const FLAGS = {
   name: { value: true, description: 'register: the model name (versions are numbered per name)' },
@@ -69,10 +69,6 @@ function stringFlag(args: ParsedArgs, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function databasePath(args: ParsedArgs): string {
-  const db = stringFlag(args, 'db');
-  return db ? path.resolve(db) : defaultDatabasePath();
-}
 
 function workspaceOf(args: ParsedArgs): string {
   const dir = path.resolve(stringFlag(args, 'workspace') ?? process.cwd());
@@ -82,7 +78,7 @@ function workspaceOf(args: ParsedArgs): string {
 
 /** The database opened once for the command, closed when it is done. */
 function withStore<T>(args: ParsedArgs, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(databasePath(args));
+  const store = openStore(databasePathOf(args));
   return fn(store).finally(() => store.close());
 }
 

@@ -12,7 +12,7 @@ import type { ParsedArgs } from '../args';
 import type { CliIO } from '../command';
 import { defaultDatabasePath } from '../paths';
 import { formatBytes, toJson } from './modelFormat';
-import { openStore } from '../../core/store/store';
+import { openStore } from '../../core/database/open';
 
 function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);

@@ -11,8 +11,8 @@ import { formatValue } from '../../shared/wireNumbers';
 import type { Command } from '../command';
 import { LiveIngest } from '../watch/liveIngest';
 import { seriesChangeToWire } from '../wire';
-import { defaultDatabasePath } from '../paths';
-import { openStore } from '../../core/store/store';
+import { databasePathOf } from '../paths';
+import { openStore } from '../../core/database/open';
 
 export const DEFAULT_DEBOUNCE_MS = 200;
 
@@ -34,8 +34,7 @@ export const watchCommand: Command = {
     if (!Number.isFinite(debounceMs) || debounceMs < 0) throw new UserError('bad-argument', `--debounce must be a number of milliseconds, got "${debounceFlag}"`);
     const ignoreFlag = args.flags.get('ignore');
     const json = args.flags.has('json');
-    const db = args.flags.get('db');
-    const dbPath = typeof db === 'string' ? path.resolve(db) : defaultDatabasePath();
+    const dbPath = databasePathOf(args);
 
     const lock = acquireAgentLock(dbPath);
     const store = openStore(dbPath).runs;

@@ -8,7 +8,7 @@ import type { Actor } from '../../../src/core/registry/identity';
 
 import type { AuditEntry, ModelVersion, RegistryStore } from '../../../src/core/registry/types';
 import { corpusDir, makeTempDir } from '../../support/fixtures';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 export { freePort } from '../../host/freePort';
 
 export const deployer: Actor = { display: 'Dee Ployer <dee@example.com>', name: 'Dee Ployer', email: 'dee@example.com', source: 'git' };

@@ -22,7 +22,7 @@ import { agentScript } from '../../support/agentProcess';
 import { startCuttingProxy } from '../../support/cuttingProxy';
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
 import { freePort, startRegistry, type TestRegistry } from '../../support/ociRegistry';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 const ada: Actor = { display: 'Ada <ada@example.com>', name: 'Ada', email: 'ada@example.com', source: 'git' };
 const tmp = makeTempDir('runlens-oci-push-');

@@ -7,7 +7,7 @@ import type { ParsedRun } from '../../../src/core/ingest/types';
 
 import { fromWire } from '../../../src/shared/wireNumbers';
 import { makeTempDir } from '../../support/fixtures';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 function storeWith(runs: Omit<ParsedRun, 'path' | 'status' | 'params' | 'tags' | 'summaries'>[]) {
   const root = makeTempDir();

@@ -9,7 +9,7 @@ import { ALL_READERS } from '../../../src/core/ingest/registry';
 import { EventFileWriter } from '../../../src/core/ingest/tensorboard/writer';
 
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 test('no two runs of one experiment, and no two experiments, show the same label; the folders tell them apart', async () => {
   const root = makeTempDir();

@@ -19,7 +19,7 @@ import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
 import type { FileCursor, FormatReader, ParsedSource, RunUpdate } from '../../../src/core/ingest/types';
 import type { RunStore } from '../../../src/core/store/types';
 import { assertSameNumbers, tempRoot, writeTree } from './helpers';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 // ---------------------------------------------------------------------------
 // Store-side helpers

@@ -19,7 +19,7 @@ import { encodeEvent, EventFileWriter } from '../../../src/core/ingest/tensorboa
 import { listFilesRecursive, toPosixPath } from '../../../src/core/ingest/text';
 import type { FileCursor, FormatReader, RunUpdate } from '../../../src/core/ingest/types';
 import type { RunStore } from '../../../src/core/store/types';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 // ---------------------------------------------------------------------------
 // The store

@@ -15,7 +15,7 @@ import { IllegalTransitionError } from '../../../src/core/registry/states';
 import type { ModelVersion, RegistryStore, VersionDraft } from '../../../src/core/registry/types';
 import { makeTempDir } from '../../support/fixtures';
 import { MIGRATIONS } from '../../../src/core/store/migrations';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 const tmp = makeTempDir('runlens-registry-store-');
 let dbs = 0;

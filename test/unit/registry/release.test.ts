@@ -13,7 +13,7 @@ import type { Actor } from '../../../src/core/registry/identity';
 import { assertFileMatchesRegistration, assertReleasable, recordRelease } from '../../../src/core/registry/release';
 import type { ModelVersion, RegistryStore } from '../../../src/core/registry/types';
 import { makeTempDir } from '../../support/fixtures';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 const tmp = makeTempDir('runlens-release-');
 const ada: Actor = { display: 'Ada <ada@example.com>', name: 'Ada', email: 'ada@example.com', source: 'git' };

@@ -12,7 +12,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../src/core/store/migra
 import { copyCorpus, makeTempDir } from '../../support/fixtures';
 import { ingestPaths } from '../../../src/core/ingest/engine';
 import { ALL_READERS } from '../../../src/core/ingest/registry';
-import { openStore } from '../../../src/core/store/store';
+import { openStore } from '../../../src/core/database/open';
 
 function source(root: string, runs: { key: string; values: number[] }[]): ParsedSource {
   return {

@@ -13,12 +13,12 @@ import * as path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { SqliteRegistryStore } from '../registry/registryStore';
 import { UserError } from '../errors';
-import { MIGRATIONS } from './migrations';
-import { loadSqlite } from './nativeSqlite';
-import { translateSqliteError } from './sqliteErrors';
-import { migrate } from './sqliteSchema';
-import { SqliteRunStore } from './sqliteStore';
-import type { Store } from './store';
+import { MIGRATIONS } from '../store/migrations';
+import { loadSqlite } from '../store/nativeSqlite';
+import { translateSqliteError } from '../store/sqliteErrors';
+import { migrate } from '../store/sqliteSchema';
+import { SqliteRunStore } from '../store/sqliteStore';
+import type { Store } from './types';
 
 export interface OpenStoreOptions {
   /** How long to wait for another process's lock before giving up. */
